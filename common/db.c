@@ -1,0 +1,335 @@
+/*
+ * SQLite access for the jobs, in the habits of Fossil's db layer: one open
+ * function that sets every connection up the same way, named binds that fail
+ * loudly, BEGIN IMMEDIATE for writes, explicit rollback, and finalize checks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "status.h"
+#include "tsprobe.h"
+
+int64_t
+db_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+db_status_of(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return J_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return J_TEMPFAIL;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+		return J_IOERR;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return J_NOINPUT;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+		return J_DATAERR;
+	default:
+		return J_SOFTWARE;
+	}
+}
+
+int
+db_fail(struct db *db, int rc, const char *what)
+{
+	const char *msg = db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
+
+	db->rc = rc;
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		snprintf(db->err, sizeof(db->err), "database '%s' %s: %s (busy "
+		    "past the timeout; try again later)", db->path, what, msg);
+	else
+		snprintf(db->err, sizeof(db->err), "database '%s' %s: %s "
+		    "(sqlite error %d)", db->path, what, msg, rc);
+	return db_status_of(rc);
+}
+
+static int
+db_fail_msg(struct db *db, int status, const char *msg)
+{
+	snprintf(db->err, sizeof(db->err), "database '%s': %s", db->path, msg);
+	return status;
+}
+
+int
+db_open(struct db *db, const char *path, enum db_mode mode, long busy_ms)
+{
+	struct stat st;
+	int flags, rc, on = 1, off = 0;
+
+	memset(db, 0, sizeof(*db));
+	db->path = path;
+	if (mode != DB_CREATE) {
+		if (stat(path, &st) != 0)
+			return db_fail_msg(db, J_NOINPUT, errno == ENOENT ?
+			    "does not exist" : strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return db_fail_msg(db, J_NOINPUT, "is not a regular file");
+	}
+	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	flags |= mode == DB_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (mode == DB_CREATE)
+		flags |= SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+	if (rc != SQLITE_OK) {
+		rc = db_fail(db, rc, "cannot be opened");
+		db_close(db);
+		return rc == J_TEMPFAIL ? rc : J_NOINPUT;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, (int)busy_ms);
+	/* Defensive: no writable_schema tricks, and no app-defined function runs
+	 * from a trigger or view unless it is marked innocuous. */
+	sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, on, NULL);
+	sqlite3_db_config(db->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, off, NULL);
+	sqlite3_db_config(db->h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, off, NULL);
+
+	/* The first real read tells a non-database file apart (SQLITE_NOTADB). */
+	rc = db_exec(db, "PRAGMA foreign_keys = ON; SELECT count(*) FROM sqlite_master;");
+	if (rc != J_OK) {
+		if ((db->rc & 0xff) == SQLITE_NOTADB || (db->rc & 0xff) == SQLITE_CORRUPT)
+			db_fail_msg(db, J_NOINPUT, "is not an SQLite database (or is damaged)");
+		sqlite3_close_v2(db->h);
+		db->h = NULL;
+		return rc == J_TEMPFAIL ? rc : J_NOINPUT;
+	}
+	/* Commits survive power loss: FULL costs one fsync per (short, rare)
+	 * job transaction, nothing for the app's connections. */
+	if (mode != DB_READ && db_exec(db, "PRAGMA synchronous = FULL;") != J_OK) {
+		rc = db_status_of(db->rc);
+		db_close(db);
+		return rc;
+	}
+	if (tsql_register(db->h) != SQLITE_OK) {
+		rc = db_fail(db, sqlite3_errcode(db->h), "cannot register functions");
+		db_close(db);
+		return rc;
+	}
+	return J_OK;
+}
+
+int
+db_close(struct db *db)
+{
+	sqlite3_stmt *st;
+	int status = J_OK;
+
+	if (db->h == NULL)
+		return J_OK;
+	if (db->in_write)
+		db_rollback(db);
+	/* A statement still open here is a leak in the job: say so loudly. */
+	while ((st = sqlite3_next_stmt(db->h, NULL)) != NULL) {
+		snprintf(db->err, sizeof(db->err), "internal error: statement "
+		    "not finalized: %s", sqlite3_sql(st));
+		sqlite3_finalize(st);
+		status = J_SOFTWARE;
+	}
+	sqlite3_close_v2(db->h);
+	db->h = NULL;
+	return status;
+}
+
+int
+db_exec(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+
+	sqlite3_free(msg);
+	if (rc != SQLITE_OK)
+		return db_fail(db, sqlite3_extended_errcode(db->h), "query failed");
+	return J_OK;
+}
+
+int
+db_prepare(struct db *db, sqlite3_stmt **st, const char *sql)
+{
+	int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+
+	if (rc != SQLITE_OK) {
+		*st = NULL;
+		return db_fail(db, sqlite3_extended_errcode(db->h), "cannot prepare a query");
+	}
+	return J_OK;
+}
+
+int
+db_step(struct db *db, sqlite3_stmt *st, bool *row)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		*row = true;
+		return J_OK;
+	}
+	*row = false;
+	if (rc == SQLITE_DONE)
+		return J_OK;
+	rc = sqlite3_extended_errcode(db->h);
+	sqlite3_reset(st);
+	return db_fail(db, rc, "query failed");
+}
+
+int
+db_run(struct db *db, sqlite3_stmt *st)
+{
+	bool row;
+	int rc = db_step(db, st, &row);
+
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int
+bind_index(struct db *db, sqlite3_stmt *st, const char *name)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i == 0)
+		snprintf(db->err, sizeof(db->err), "internal error: no parameter "
+		    "%s in: %s", name, sqlite3_sql(st));
+	return i;
+}
+
+#define BIND_FN(fname, type, call)					\
+	int fname(struct db *db, sqlite3_stmt *st, const char *name, type v) \
+	{								\
+		int i = bind_index(db, st, name), rc;			\
+		if (i == 0)						\
+			return J_SOFTWARE;				\
+		rc = call;						\
+		return rc == SQLITE_OK ? J_OK : db_fail(db, rc, "bind failed"); \
+	}
+
+BIND_FN(db_bind_int64, int64_t, sqlite3_bind_int64(st, i, v))
+BIND_FN(db_bind_double, double, sqlite3_bind_double(st, i, v))
+BIND_FN(db_bind_text, const char *, sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT))
+
+int
+db_bind_null(struct db *db, sqlite3_stmt *st, const char *name)
+{
+	int i = bind_index(db, st, name);
+
+	return i == 0 ? J_SOFTWARE : sqlite3_bind_null(st, i) == SQLITE_OK ?
+	    J_OK : db_fail(db, sqlite3_errcode(db->h), "bind failed");
+}
+
+void
+db_finalize(sqlite3_stmt **st)
+{
+	if (*st != NULL)
+		sqlite3_finalize(*st);
+	*st = NULL;
+}
+
+int
+db_begin(struct db *db)
+{
+	int rc = db_exec(db, "BEGIN IMMEDIATE");
+
+	if (rc == J_OK) {
+		db->in_write = true;
+		db->write_started = db_mono_ms();
+	}
+	return rc;
+}
+
+static void
+note_write_end(struct db *db)
+{
+	int64_t held = db_mono_ms() - db->write_started;
+
+	if (held > db->longest_write)
+		db->longest_write = held;
+	db->in_write = false;
+}
+
+int
+db_commit(struct db *db)
+{
+	int rc = db_exec(db, "COMMIT");
+
+	if (rc != J_OK) {
+		/* A failed COMMIT may leave the transaction open (SQLITE_BUSY) or
+		 * rolled back already; db_rollback() handles both. */
+		char keep[sizeof(db->err)];
+		int keep_rc = db->rc;
+
+		memcpy(keep, db->err, sizeof(keep));
+		db_rollback(db);
+		memcpy(db->err, keep, sizeof(keep));
+		db->rc = keep_rc;
+		return rc;
+	}
+	note_write_end(db);
+	return J_OK;
+}
+
+void
+db_rollback(struct db *db)
+{
+	/* After some errors (SQLITE_FULL, IOERR, NOMEM) SQLite has already
+	 * rolled back; ROLLBACK would then fail with "no transaction". */
+	if (db->h != NULL && !sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	if (db->in_write)
+		note_write_end(db);
+}
+
+int
+db_query_int64(struct db *db, const char *sql, int64_t *out, bool *found)
+{
+	sqlite3_stmt *st;
+	bool row = false;
+	int rc = db_prepare(db, &st, sql);
+
+	if (rc != J_OK)
+		return rc;
+	rc = db_step(db, st, &row);
+	if (rc == J_OK && row)
+		*out = sqlite3_column_int64(st, 0);
+	if (found != NULL)
+		*found = row;
+	db_finalize(&st);
+	return rc;
+}
+
+int
+db_table_exists(struct db *db, const char *name, bool *exists)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, "SELECT 1 FROM sqlite_master "
+	    "WHERE type = 'table' AND name = :name");
+
+	if (rc == J_OK)
+		rc = db_bind_text(db, st, ":name", name);
+	if (rc == J_OK)
+		rc = db_step(db, st, exists);
+	db_finalize(&st);
+	return rc;
+}

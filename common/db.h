@@ -1,0 +1,89 @@
+/*
+ * The database layer every job uses: one db_open() that sets foreign keys,
+ * the busy timeout and the defensive options, statements with named binds
+ * that fail loudly on a wrong name, and BEGIN IMMEDIATE write transactions
+ * with a rollback that copes with SQLite having rolled back on its own.
+ * Every failure keeps SQLite's extended code and message in db->err, as one
+ * line naming the database, and is mapped to a status code of status.h.
+ */
+#ifndef JOBS_DB_H
+#define JOBS_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+enum db_mode {
+	DB_READ,	/* read-only (--dry-run, status tools) */
+	DB_WRITE,	/* read-write; the file must exist */
+	DB_CREATE,	/* read-write, create if missing (migrate only) */
+};
+
+struct db {
+	sqlite3 *h;
+	const char *path;	/* borrowed from the caller */
+	int rc;			/* last SQLite extended result code */
+	char err[1024];		/* last error, one line, ready to print */
+	bool in_write;		/* inside db_begin() .. db_commit()/db_rollback() */
+	int64_t write_started;	/* monotonic ms when the write began */
+	int64_t longest_write;	/* milliseconds, longest write transaction so far */
+};
+
+/*
+ * Open path.  Returns J_OK; J_NOINPUT if the file is missing (DB_READ,
+ * DB_WRITE), unreadable or not an SQLite database; J_TEMPFAIL if it stays
+ * busy past busy_ms.  On failure db->err says why and db->h is closed.
+ */
+int db_open(struct db *db, const char *path, enum db_mode mode, long busy_ms);
+
+/* Close; a statement left unfinalized is a bug and is reported (J_SOFTWARE). */
+int db_close(struct db *db);
+
+/* Record a failure of SQLite call rc about `what`; returns its status code. */
+int db_fail(struct db *db, int rc, const char *what);
+
+/* Map an SQLite result code to a status of status.h. */
+int db_status_of(int rc);
+
+/* Run constant SQL text with no parameters (may hold several statements). */
+int db_exec(struct db *db, const char *sql);
+
+/* Prepare constant SQL; *st is NULL on failure. */
+int db_prepare(struct db *db, sqlite3_stmt **st, const char *sql);
+
+/* Step once: J_OK with *row true (a row is ready) or false (done). */
+int db_step(struct db *db, sqlite3_stmt *st, bool *row);
+
+/* Step a statement that returns no rows, then reset it. */
+int db_run(struct db *db, sqlite3_stmt *st);
+
+/* Named binds: an unknown name is a bug (J_SOFTWARE), never silently ignored. */
+int db_bind_int64(struct db *db, sqlite3_stmt *st, const char *name, int64_t v);
+int db_bind_double(struct db *db, sqlite3_stmt *st, const char *name, double v);
+int db_bind_text(struct db *db, sqlite3_stmt *st, const char *name, const char *v);
+int db_bind_null(struct db *db, sqlite3_stmt *st, const char *name);
+
+/* Finalize and set *st to NULL; safe on NULL. */
+void db_finalize(sqlite3_stmt **st);
+
+/*
+ * BEGIN IMMEDIATE: take the write lock now (waiting up to the busy timeout),
+ * so a transaction that reads then writes can never fail halfway with
+ * SQLITE_BUSY_SNAPSHOT.  Callers keep the transaction short (SPEC 7).
+ */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+
+/* Roll back if a transaction is open; never fails (errors are logged). */
+void db_rollback(struct db *db);
+
+/* Single integer result of constant SQL (first column of first row). */
+int db_query_int64(struct db *db, const char *sql, int64_t *out, bool *found);
+
+/* True if a table of that name exists in the main schema. */
+int db_table_exists(struct db *db, const char *name, bool *exists);
+
+/* Monotonic clock in milliseconds. */
+int64_t db_mono_ms(void);
+
+#endif

@@ -1,0 +1,477 @@
+/*
+ * The roll of one day, and the choice of days (see rollup.h).  SQLite does
+ * the counting: GROUP BY with COUNT(DISTINCT) spills to temporary files when
+ * a day is huge, so memory stays bounded whatever the table holds.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "rollup.h"
+#include "runlog.h"
+#include "status.h"
+#include "timefmt.h"
+
+#define TOP_PRODUCTS 10		/* SPEC 5: top_products holds the 10 most frequent */
+
+void
+day_list_free(struct day_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+day_list_add(struct day_list *l, int64_t day_ms, enum rollup_reason reason,
+    bool late)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct rollup_day *v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return J_SOFTWARE;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct rollup_day){ day_ms, reason, late };
+	return J_OK;
+}
+
+void
+rollup_result_free(struct rollup_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->rows[i].event_type);
+		sqlite3_free(r->rows[i].metadata);
+	}
+	free(r->rows);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+rollup_init(struct rollup *r, struct db *db)
+{
+	memset(r, 0, sizeof(*r));
+	r->db = db;
+	if (tsql_affinity(db->h, "analytics_events", "created_at", &r->aff) != SQLITE_OK)
+		return db_fail(db, sqlite3_errcode(db->h),
+		    "cannot read the type of analytics_events.created_at");
+	return db_prepare(db, &r->unreadable, "SELECT count(*) FROM "
+	    "analytics_events WHERE created_at >= :lo AND created_at < :hi "
+	    "AND ts_ms(created_at) IS NULL");
+}
+
+static void
+finalize_day_statements(struct rollup *r)
+{
+	db_finalize(&r->totals);
+	db_finalize(&r->products);
+	r->nprobes = 0;
+}
+
+void
+rollup_release(struct rollup *r)
+{
+	finalize_day_statements(r);
+	db_finalize(&r->unreadable);
+}
+
+/* (Re)build the per-day statements for n probes. */
+static int
+prepare_day_statements(struct rollup *r, int n)
+{
+	char *events, *sql;
+	int rc;
+
+	if (r->nprobes == n)
+		return J_OK;
+	finalize_day_statements(r);
+	events = tsprobe_union_sql("event_type, user_id, session_id, product_id",
+	    "analytics_events", "created_at", n);
+	if (events == NULL)
+		return J_SOFTWARE;
+	sql = sqlite3_mprintf("SELECT event_type, count(*), count(DISTINCT "
+	    "user_id), count(DISTINCT session_id) FROM (%s) GROUP BY event_type "
+	    "ORDER BY event_type", events);
+	rc = sql ? db_prepare(r->db, &r->totals, sql) : J_SOFTWARE;
+	sqlite3_free(sql);
+	/* Ties go to the smaller product_id, as SPEC 5 asks. */
+	sql = sqlite3_mprintf("SELECT event_type, product_id, count(*) AS n "
+	    "FROM (%s) WHERE product_id IS NOT NULL GROUP BY event_type, "
+	    "product_id ORDER BY event_type, n DESC, product_id", events);
+	if (rc == J_OK)
+		rc = sql ? db_prepare(r->db, &r->products, sql) : J_SOFTWARE;
+	sqlite3_free(sql);
+	sqlite3_free(events);
+	if (rc == J_OK)
+		r->nprobes = n;
+	return rc;
+}
+
+static int
+day_text(int64_t day_ms, char *out)
+{
+	ts_format_day(day_ms, out);
+	return 0;
+}
+
+int
+rollup_catchup_days(struct rollup *r, int64_t today_ms, struct day_list *out)
+{
+	sqlite3_stmt *st;
+	char today[11];
+	bool row;
+	int rc, pass;
+
+	day_text(today_ms, today);
+	/* Pass 0: days to roll; pass 1: pruned days with late events. */
+	for (pass = 0; pass < 2; pass++) {
+		rc = db_prepare(r->db, &st, pass == 0 ?
+		    "SELECT day, rolled_at IS NULL FROM rollup_days WHERE dirty <> 0 "
+		    "AND pruned_at IS NULL AND day < :today ORDER BY day" :
+		    "SELECT day, 0 FROM rollup_days WHERE dirty <> 0 "
+		    "AND pruned_at IS NOT NULL AND day < :today ORDER BY day");
+		if (rc == J_OK)
+			rc = db_bind_text(r->db, st, ":today", today);
+		while (rc == J_OK && (rc = db_step(r->db, st, &row)) == J_OK && row) {
+			const char *d = (const char *)sqlite3_column_text(st, 0);
+			int64_t day_ms;
+
+			/* A day only SQLite's date() could read (say from
+			 * '2025-02-30 ...') holds no valid event: skip it. */
+			if (d == NULL || ts_parse_day(d, &day_ms) != 0)
+				continue;
+			rc = day_list_add(out, day_ms, pass ? RR_FROZEN :
+			    sqlite3_column_int(st, 1) ? RR_MISSING : RR_STALE, pass);
+		}
+		db_finalize(&st);
+		if (rc != J_OK)
+			return rc;
+	}
+	return J_OK;
+}
+
+int
+rollup_range_days(struct rollup *r, int64_t from_ms, int64_t to_ms,
+    struct day_list *out)
+{
+	sqlite3_stmt *st;
+	int64_t d;
+	char day[11];
+	bool row;
+	int rc;
+
+	rc = db_prepare(r->db, &st, "SELECT dirty FROM rollup_days "
+	    "WHERE day = :day AND pruned_at IS NOT NULL");
+	for (d = from_ms; rc == J_OK && d <= to_ms; d += TS_MS_PER_DAY) {
+		day_text(d, day);
+		rc = db_bind_text(r->db, st, ":day", day);
+		if (rc == J_OK)
+			rc = db_step(r->db, st, &row);
+		if (rc == J_OK)
+			rc = day_list_add(out, d, row ? RR_FROZEN : RR_ASKED,
+			    row && sqlite3_column_int(st, 0) != 0);
+		sqlite3_reset(st);
+	}
+	db_finalize(&st);
+	return rc;
+}
+
+int
+rollup_claim(struct rollup *r, int64_t day_ms)
+{
+	sqlite3_stmt *st;
+	char day[11];
+	int rc;
+
+	day_text(day_ms, day);
+	rc = db_prepare(r->db, &st, "INSERT INTO rollup_days (day, dirty) "
+	    "VALUES (:day, 2) ON CONFLICT (day) DO UPDATE SET dirty = 2 "
+	    "WHERE pruned_at IS NULL");
+	if (rc == J_OK)
+		rc = db_bind_text(r->db, st, ":day", day);
+	if (rc == J_OK && (rc = db_begin(r->db)) == J_OK) {
+		rc = db_run(r->db, st);
+		rc = rc == J_OK ? db_commit(r->db) : (db_rollback(r->db), rc);
+	}
+	db_finalize(&st);
+	return rc;
+}
+
+/* Append a JSON value for a product id: numbers as numbers, text escaped. */
+static void
+json_value(sqlite3_str *s, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t;
+	int i, n;
+
+	switch (sqlite3_column_type(st, col)) {
+	case SQLITE_INTEGER:
+		sqlite3_str_appendf(s, "%lld", sqlite3_column_int64(st, col));
+		return;
+	case SQLITE_FLOAT:
+		sqlite3_str_appendf(s, "%!.17g", sqlite3_column_double(st, col));
+		return;
+	case SQLITE_TEXT:
+		t = sqlite3_column_text(st, col);
+		n = sqlite3_column_bytes(st, col);
+		sqlite3_str_appendchar(s, 1, '"');
+		for (i = 0; i < n; i++) {
+			if (t[i] == '"' || t[i] == '\\')
+				sqlite3_str_appendf(s, "\\%c", t[i]);
+			else if (t[i] < 0x20)
+				sqlite3_str_appendf(s, "\\u%04x", t[i]);
+			else
+				sqlite3_str_appendchar(s, 1, (char)t[i]);
+		}
+		sqlite3_str_appendchar(s, 1, '"');
+		return;
+	default:	/* a BLOB id: lowercase hex text, lossless */
+		t = sqlite3_column_blob(st, col);
+		n = sqlite3_column_bytes(st, col);
+		sqlite3_str_appendchar(s, 1, '"');
+		for (i = 0; i < n; i++)
+			sqlite3_str_appendf(s, "%02x", t[i]);
+		sqlite3_str_appendchar(s, 1, '"');
+	}
+}
+
+static struct rollup_row *
+find_row(struct rollup_result *res, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++)
+		if (strcmp(res->rows[i].event_type, type) == 0)
+			return &res->rows[i];
+	return NULL;
+}
+
+static int
+read_totals(struct rollup *r, struct rollup_result *res)
+{
+	bool row;
+	int rc;
+
+	while ((rc = db_step(r->db, r->totals, &row)) == J_OK && row) {
+		const char *type = (const char *)sqlite3_column_text(r->totals, 0);
+		struct rollup_row *x;
+
+		if (res->n == res->cap) {
+			size_t cap = res->cap ? res->cap * 2 : 16;
+			struct rollup_row *v = realloc(res->rows, cap * sizeof(*v));
+
+			if (v == NULL)
+				return J_SOFTWARE;
+			res->rows = v;
+			res->cap = cap;
+		}
+		x = &res->rows[res->n++];
+		memset(x, 0, sizeof(*x));
+		x->event_type = strdup(type ? type : "");
+		x->count = sqlite3_column_int64(r->totals, 1);
+		x->unique_users = sqlite3_column_int64(r->totals, 2);
+		x->unique_sessions = sqlite3_column_int64(r->totals, 3);
+		res->events += x->count;
+		if (x->event_type == NULL)
+			return J_SOFTWARE;
+	}
+	sqlite3_reset(r->totals);
+	return rc;
+}
+
+static int
+read_products(struct rollup *r, struct rollup_result *res)
+{
+	struct rollup_row *cur = NULL;
+	sqlite3_str *s = NULL;
+	int rc, n = 0;
+	bool row;
+	size_t i;
+
+	while ((rc = db_step(r->db, r->products, &row)) == J_OK && row) {
+		const char *type = (const char *)sqlite3_column_text(r->products, 0);
+
+		if (cur == NULL || strcmp(cur->event_type, type ? type : "") != 0) {
+			if (cur != NULL) {
+				sqlite3_str_appendall(s, "]}");
+				cur->metadata = sqlite3_str_finish(s);
+			}
+			cur = find_row(res, type ? type : "");
+			if (cur == NULL) {
+				rc = J_SOFTWARE;	/* both reads share a snapshot */
+				break;
+			}
+			s = sqlite3_str_new(NULL);
+			sqlite3_str_appendall(s, "{\"top_products\":[");
+			n = 0;
+		}
+		if (n++ >= TOP_PRODUCTS)
+			continue;
+		sqlite3_str_appendall(s, n > 1 ? ",{\"product_id\":" : "{\"product_id\":");
+		json_value(s, r->products, 1);
+		sqlite3_str_appendf(s, ",\"count\":%lld}",
+		    sqlite3_column_int64(r->products, 2));
+	}
+	sqlite3_reset(r->products);
+	if (cur != NULL) {
+		sqlite3_str_appendall(s, "]}");
+		cur->metadata = sqlite3_str_finish(s);
+	}
+	for (i = 0; i < res->n; i++)
+		if (res->rows[i].metadata == NULL)
+			res->rows[i].metadata = sqlite3_mprintf("{\"top_products\":[]}");
+	return rc;
+}
+
+int
+rollup_compute(struct rollup *r, int64_t day_ms, struct rollup_result *res)
+{
+	struct tsprobe p[TSPROBE_MAX];
+	char lo[16], hi[24];
+	bool row;
+	int n, rc;
+
+	memset(res, 0, sizeof(*res));
+	n = tsprobe_interval(day_ms, day_ms + TS_MS_PER_DAY, r->aff, p, TSPROBE_MAX);
+	if (n <= 0)
+		return J_SOFTWARE;
+	if ((rc = prepare_day_statements(r, n)) != J_OK)
+		return rc;
+	if (tsprobe_bind(r->totals, p, n) != SQLITE_OK ||
+	    tsprobe_bind(r->products, p, n) != SQLITE_OK)
+		return db_fail(r->db, sqlite3_errcode(r->db->h), "bind failed");
+	day_text(day_ms, lo);
+	snprintf(hi, sizeof(hi), "%s~", lo);
+
+	/* One read transaction: the totals and the top products of a day come
+	 * from the same snapshot. */
+	if ((rc = db_exec(r->db, "BEGIN")) != J_OK)
+		return rc;
+	rc = read_totals(r, res);
+	if (rc == J_OK)
+		rc = read_products(r, res);
+	if (rc == J_OK)
+		rc = db_bind_text(r->db, r->unreadable, ":lo", lo);
+	if (rc == J_OK)
+		rc = db_bind_text(r->db, r->unreadable, ":hi", hi);
+	if (rc == J_OK && (rc = db_step(r->db, r->unreadable, &row)) == J_OK && row)
+		res->unreadable = sqlite3_column_int64(r->unreadable, 0);
+	sqlite3_reset(r->unreadable);
+	if (rc == J_OK)
+		rc = db_exec(r->db, "COMMIT");
+	else
+		db_rollback(r->db);
+	return rc;
+}
+
+int
+rollup_store(struct rollup *r, int64_t day_ms, const struct rollup_result *res,
+    bool *frozen)
+{
+	sqlite3_stmt *state = NULL, *del = NULL, *ins = NULL, *done = NULL;
+	sqlite3_stmt *forget = NULL;
+	char day[11], now[32];
+	bool row;
+	size_t i;
+	int rc;
+
+	*frozen = false;
+	day_text(day_ms, day);
+	runlog_clock(now);
+	rc = db_prepare(r->db, &state, "SELECT pruned_at IS NOT NULL FROM "
+	    "rollup_days WHERE day = :day");
+	if (rc == J_OK)
+		rc = db_prepare(r->db, &del, "DELETE FROM analytics_daily WHERE date = :day");
+	if (rc == J_OK)
+		rc = db_prepare(r->db, &ins, "INSERT INTO analytics_daily (date, "
+		    "event_type, count, unique_users, unique_sessions, metadata, "
+		    "computed_at) VALUES (:day, :type, :count, :users, :sessions, "
+		    ":meta, :now)");
+	if (rc == J_OK)
+		rc = db_prepare(r->db, &done, "UPDATE rollup_days SET dirty = CASE "
+		    "dirty WHEN 2 THEN 0 ELSE dirty END, rolled_at = :now, "
+		    "events = :events WHERE day = :day");
+	/* An empty day keeps no state; an event arriving later recreates it. */
+	if (rc == J_OK)
+		rc = db_prepare(r->db, &forget, "DELETE FROM rollup_days "
+		    "WHERE day = :day AND dirty = 0 AND events = 0");
+	if (rc == J_OK)
+		rc = db_begin(r->db);
+	if (rc != J_OK)
+		goto out;
+
+	rc = db_bind_text(r->db, state, ":day", day);
+	if (rc == J_OK)
+		rc = db_step(r->db, state, &row);
+	if (rc == J_OK && row && sqlite3_column_int(state, 0)) {
+		/* prune_events archived the day after we read it: its rollup is
+		 * frozen now and must keep the totals it had. */
+		*frozen = true;
+		log_warn("%s was pruned while being rolled up; kept its earlier "
+		    "totals", day);
+		goto out;
+	}
+	sqlite3_reset(state);
+	if (rc == J_OK)
+		rc = db_bind_text(r->db, del, ":day", day);
+	if (rc == J_OK)
+		rc = db_run(r->db, del);
+	for (i = 0; rc == J_OK && i < res->n; i++) {
+		const struct rollup_row *x = &res->rows[i];
+
+		rc = db_bind_text(r->db, ins, ":day", day);
+		if (rc == J_OK)
+			rc = db_bind_text(r->db, ins, ":type", x->event_type);
+		if (rc == J_OK)
+			rc = db_bind_int64(r->db, ins, ":count", x->count);
+		if (rc == J_OK)
+			rc = db_bind_int64(r->db, ins, ":users", x->unique_users);
+		if (rc == J_OK)
+			rc = db_bind_int64(r->db, ins, ":sessions", x->unique_sessions);
+		if (rc == J_OK)
+			rc = db_bind_text(r->db, ins, ":meta", x->metadata);
+		if (rc == J_OK)
+			rc = db_bind_text(r->db, ins, ":now", now);
+		if (rc == J_OK)
+			rc = db_run(r->db, ins);
+	}
+	if (rc == J_OK)
+		rc = db_bind_text(r->db, done, ":day", day);
+	if (rc == J_OK)
+		rc = db_bind_text(r->db, done, ":now", now);
+	if (rc == J_OK)
+		rc = db_bind_int64(r->db, done, ":events", res->events);
+	if (rc == J_OK)
+		rc = db_run(r->db, done);
+	if (rc == J_OK)
+		rc = db_bind_text(r->db, forget, ":day", day);
+	if (rc == J_OK)
+		rc = db_run(r->db, forget);
+	if (rc == J_OK)
+		rc = db_commit(r->db);
+out:
+	if (rc != J_OK || *frozen)
+		db_rollback(r->db);
+	db_finalize(&state);
+	db_finalize(&del);
+	db_finalize(&ins);
+	db_finalize(&done);
+	db_finalize(&forget);
+	return rc;
+}
+
+int
+rollup_count_events(struct rollup *r, int64_t day_ms, int64_t *count)
+{
+	struct rollup_result res;
+	int rc = rollup_compute(r, day_ms, &res);
+
+	*count = res.events;
+	rollup_result_free(&res);
+	return rc;
+}

@@ -1,0 +1,96 @@
+/*
+ * Daily analytics rollup (SPEC section 5, rollup_daily): which days need
+ * rolling, and the roll of one day.  A day is read in one snapshot through
+ * index probes (tsprobe.h) and aggregated by SQLite, which bounds memory
+ * whatever the day's size; it is then replaced in one short BEGIN IMMEDIATE
+ * transaction, so a reader sees the old day or the new one, never half.
+ *
+ * Staleness comes from the rollup_days table, which the triggers of sql/002
+ * keep: the app's writes mark the UTC day they touch as dirty.  Rolling a day
+ * first marks it 2 ("being read"), reads, then writes and clears the mark only
+ * if it is still 2; an event arriving meanwhile sets it back to 1, so the
+ * next run rolls the day again and nothing is missed.
+ */
+#ifndef JOBS_ROLLUP_H
+#define JOBS_ROLLUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "tsprobe.h"
+
+enum rollup_reason {
+	RR_MISSING,	/* never rolled up */
+	RR_STALE,	/* events changed since its rollup */
+	RR_ASKED,	/* named by --date/--from/--to */
+	RR_FROZEN,	/* already pruned: never recomputed */
+};
+
+struct rollup_day {
+	int64_t day_ms;		/* 00:00 UTC */
+	enum rollup_reason reason;
+	bool late;		/* frozen day whose events changed after pruning */
+};
+
+struct day_list {
+	struct rollup_day *v;
+	size_t n, cap;
+};
+
+/* One event type's totals of one day. */
+struct rollup_row {
+	char *event_type;	/* owned */
+	int64_t count, unique_users, unique_sessions;
+	char *metadata;		/* owned, JSON with top_products */
+};
+
+struct rollup_result {
+	struct rollup_row *rows;
+	size_t n, cap;
+	int64_t events;		/* events counted */
+	int64_t unreadable;	/* rows dated this local day whose time is unreadable */
+};
+
+struct rollup {
+	struct db *db;
+	enum ts_affinity aff;	/* of analytics_events.created_at */
+	int nprobes;		/* probe count the statements were built for */
+	sqlite3_stmt *totals, *products, *unreadable;
+};
+
+void day_list_free(struct day_list *l);
+void rollup_result_free(struct rollup_result *r);
+
+/* Prepare for rolling days on db (already opened and schema-checked). */
+int rollup_init(struct rollup *r, struct db *db);
+void rollup_release(struct rollup *r);
+
+/*
+ * Days for a catch-up before today_ms: every day marked dirty and not pruned
+ * (RR_MISSING or RR_STALE), then every pruned day with late events
+ * (RR_FROZEN, late = true), in day order.
+ */
+int rollup_catchup_days(struct rollup *r, int64_t today_ms, struct day_list *out);
+
+/* Every day in [from_ms, to_ms] (both 00:00 UTC): RR_ASKED, or RR_FROZEN. */
+int rollup_range_days(struct rollup *r, int64_t from_ms, int64_t to_ms,
+    struct day_list *out);
+
+/* Mark the day as being read (dirty = 2): its own short write transaction. */
+int rollup_claim(struct rollup *r, int64_t day_ms);
+
+/* Read and aggregate the day's events in one read transaction. */
+int rollup_compute(struct rollup *r, int64_t day_ms, struct rollup_result *out);
+
+/*
+ * Replace the day's analytics_daily rows with res and clear the claim.  If
+ * prune_events froze the day meanwhile, nothing is written, *frozen is true.
+ */
+int rollup_store(struct rollup *r, int64_t day_ms, const struct rollup_result *res,
+    bool *frozen);
+
+/* Events currently in the table for a day (used to report late events). */
+int rollup_count_events(struct rollup *r, int64_t day_ms, int64_t *count);
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * rollup_daily: aggregate raw analytics_events into analytics_daily, one row
+ * per (UTC day, event_type) (SPEC section 5).  With no day given it catches
+ * up: every complete day not rolled up yet and every day whose events changed
+ * since.  --date or --from/--to recompute exactly those days.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "db.h"
+#include "lock.h"
+#include "log.h"
+#include "rollup.h"
+#include "runlog.h"
+#include "schema.h"
+#include "status.h"
+#include "timefmt.h"
+
+enum { OPT_DATE = 256, OPT_FROM, OPT_TO };
+
+struct rollup_args {
+	int64_t from_ms, to_ms;		/* days asked, 00:00 UTC; -1 if none */
+	bool date, from, to;
+};
+
+static const struct cli_option options[] = {
+	{ "date", "YYYY-MM-DD", OPT_DATE, "recompute this UTC day" },
+	{ "from", "YYYY-MM-DD", OPT_FROM, "recompute from this day ..." },
+	{ "to", "YYYY-MM-DD", OPT_TO, "... through this day (inclusive)" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static const char *reason_names[] = { "missing", "stale", "asked", "pruned" };
+
+static int
+handle(void *ctx, int key, const char *arg, char *err, size_t size)
+{
+	struct rollup_args *a = ctx;
+	int64_t day;
+
+	if (ts_parse_day(arg, &day) != 0) {
+		snprintf(err, size, "--%s: '%s' is not a valid day (YYYY-MM-DD)",
+		    key == OPT_DATE ? "date" : key == OPT_FROM ? "from" : "to", arg);
+		return J_USAGE;
+	}
+	if (key == OPT_DATE) {
+		a->date = true;
+		a->from_ms = a->to_ms = day;
+	} else if (key == OPT_FROM) {
+		a->from = true;
+		a->from_ms = day;
+	} else {
+		a->to = true;
+		a->to_ms = day;
+	}
+	return 0;
+}
+
+static int
+check_args(const struct rollup_args *a)
+{
+	char from[11], to[11];
+
+	if (a->date && (a->from || a->to))
+		log_error("--date cannot be combined with --from/--to");
+	else if (a->from != a->to)
+		log_error("--from and --to go together (for one day use --date)");
+	else if (a->from && a->from_ms > a->to_ms) {
+		ts_format_day(a->from_ms, from);
+		ts_format_day(a->to_ms, to);
+		log_error("--from %s is after --to %s", from, to);
+	} else
+		return J_OK;
+	return J_USAGE;
+}
+
+/* Report a day that is never recomputed because its events were pruned. */
+static void
+report_frozen(const struct rollup_day *d)
+{
+	char day[11];
+
+	ts_format_day(d->day_ms, day);
+	if (d->reason == RR_FROZEN && d->late)
+		log_warn("%s: events arrived or changed after the day was pruned; "
+		    "they are not counted (its rollup is frozen) and prune_events "
+		    "will archive them", day);
+	else
+		log_warn("%s: skipped, its events were already pruned (the rollup "
+		    "is frozen)", day);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rollup_args args = { -1, -1, false, false, false };
+	const struct cli_spec spec = {
+		"rollup_daily", "[--db PATH] [--date D | --from D --to D] [options]",
+		"Roll analytics_events up into analytics_daily, one row per UTC day and\n"
+		"event_type.  Without a day: every complete day not rolled up yet, and\n"
+		"every day whose events changed since.",
+		CLI_NOW | CLI_RUNTIME, 0, options, handle, &args,
+	};
+	struct job_opts o;
+	struct job_lock lock = { -1, "" };
+	struct db db;
+	struct rollup r;
+	struct runlog run;
+	struct day_list days = { NULL, 0, 0 };
+	int64_t today, started = db_mono_ms(), events = 0, rows = 0, unreadable = 0;
+	size_t i, rolled = 0, left = 0;
+	char err[4096], day[11], msg[512];
+	bool stopped = false, frozen;
+	int rc;
+
+	if ((rc = cli_parse(&spec, argc, argv, &o)) != 0)
+		return rc == CLI_EXIT_DONE ? J_OK : rc;
+	if ((rc = check_args(&args)) != J_OK)
+		return rc;
+	today = ts_floor_day(o.now_ms);
+
+	if (!o.dry_run &&
+	    (rc = lock_take(&lock, o.db_path, spec.name, err, sizeof(err))) != J_OK) {
+		log_error("%s", err);
+		return rc;
+	}
+	rc = db_open(&db, o.db_path, o.dry_run ? DB_READ : DB_WRITE, o.busy_timeout);
+	if (rc == J_OK)
+		rc = schema_require(&db);
+	if (rc == J_OK)
+		rc = rollup_init(&r, &db);
+	if (rc != J_OK) {
+		log_error("%s", db.err);
+		db_close(&db);
+		lock_release(&lock);
+		return rc;
+	}
+	runlog_init(&run, &db, spec.name, o.now_ms);
+	if (!o.dry_run)
+		rc = runlog_reap(&run);
+	if (rc == J_OK)
+		rc = args.date || args.from ?
+		    rollup_range_days(&r, args.from_ms, args.to_ms, &days) :
+		    rollup_catchup_days(&r, today, &days);
+
+	for (i = 0; rc == J_OK && i < days.n; i++) {
+		const struct rollup_day *d = &days.v[i];
+		struct rollup_result res;
+
+		ts_format_day(d->day_ms, day);
+		if (d->reason == RR_FROZEN) {
+			report_frozen(d);
+			continue;
+		}
+		if (o.max_runtime && db_mono_ms() - started >= o.max_runtime * 1000) {
+			stopped = true;
+			left = days.n - i;
+			break;
+		}
+		if (d->day_ms >= today)
+			log_warn("%s is not over yet (now is %s UTC): its rollup is "
+			    "partial until it is rolled again", day, day);
+		if (rolled == 0)
+			ts_format_day(d->day_ms, run.window_start);
+		if (!o.dry_run) {
+			if ((rc = runlog_start(&run)) != J_OK ||
+			    (rc = rollup_claim(&r, d->day_ms)) != J_OK)
+				break;
+		}
+		if ((rc = rollup_compute(&r, d->day_ms, &res)) == J_OK && !o.dry_run)
+			rc = rollup_store(&r, d->day_ms, &res, &frozen);
+		if (rc == J_OK && (o.dry_run || !frozen)) {
+			if (o.dry_run)
+				log_info("would roll %s (%s): %lld events, %zu event "
+				    "types", day, reason_names[d->reason],
+				    (long long)res.events, res.n);
+			else
+				log_debug("rolled %s (%s): %lld events, %zu rows", day,
+				    reason_names[d->reason], (long long)res.events, res.n);
+			if (res.unreadable > 0)
+				log_warn("%s: %lld events dated this day have an "
+				    "unreadable created_at and are not counted", day,
+				    (long long)res.unreadable);
+			rolled++;
+			events += res.events;
+			rows += (int64_t)res.n;
+			unreadable += res.unreadable;
+			run.rows = events;
+			ts_format_day(d->day_ms, run.window_end);
+		}
+		rollup_result_free(&res);
+	}
+
+	if (rc != J_OK) {
+		log_error("%s", db.err);
+		snprintf(msg, sizeof(msg), "failed after %zu days: %s", rolled, db.err);
+	} else if (rolled == 0 && !stopped) {
+		ts_format_day(today, day);
+		snprintf(msg, sizeof(msg), "nothing to do: every day before %s is "
+		    "rolled up", day);
+		log_info("%s", msg);
+	} else {
+		snprintf(msg, sizeof(msg), "%s %zu days (%s..%s): %lld events, "
+		    "%lld rows; %lld unreadable timestamps; %.2f s%s",
+		    o.dry_run ? "would roll" : "rolled", rolled, run.window_start,
+		    run.window_end, (long long)events, (long long)rows,
+		    (long long)unreadable, (double)(db_mono_ms() - started) / 1000,
+		    stopped ? "; stopped at --max-runtime" : "");
+		log_info("%s", msg);
+		if (stopped)
+			log_info("%zu days left for the next run", left);
+	}
+	runlog_finish(&run, rc, stopped, msg);
+	day_list_free(&days);
+	rollup_release(&r);
+	if (db_close(&db) != J_OK && rc == J_OK) {
+		log_error("%s", db.err);
+		rc = J_SOFTWARE;
+	}
+	lock_release(&lock);
+	return rc;
+}

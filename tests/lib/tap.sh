@@ -1,0 +1,74 @@
+# Shared helpers for the integration tests (TAP, run by prove).  Each test
+# works in its own temporary directory on real SQLite files and runs the real
+# programs from $JOBS_BIN.
+set -u
+
+: "${JOBS_BIN:?JOBS_BIN must point at the built programs (make test sets it)}"
+TAP_N=0
+TAP_FAILED=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/jobs-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+ok() {	# ok CONDITION-EXIT-STATUS DESCRIPTION
+	TAP_N=$((TAP_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $TAP_N - $2"
+	else
+		echo "not ok $TAP_N - $2"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+}
+
+is() {	# is GOT EXPECTED DESCRIPTION
+	TAP_N=$((TAP_N + 1))
+	if [ "$1" = "$2" ]; then
+		echo "ok $TAP_N - $3"
+	else
+		echo "not ok $TAP_N - $3"
+		printf '#   got:      %s\n#   expected: %s\n' "$1" "$2" | sed '3,$s/^/#   /'
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+}
+
+like() {	# like GOT REGEX DESCRIPTION
+	TAP_N=$((TAP_N + 1))
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		echo "ok $TAP_N - $3"
+	else
+		echo "not ok $TAP_N - $3"
+		printf '#   got: %s\n#   does not match: %s\n' "$1" "$2"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+}
+
+done_testing() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}
+
+# run PROGRAM ARGS...: sets RC, OUT (stdout) and ERR (stderr) of one run.
+run() {
+	"$JOBS_BIN/$1" "${@:2}" >"$T/.out" 2>"$T/.err"
+	RC=$?
+	OUT=$(cat "$T/.out")
+	ERR=$(cat "$T/.err")
+}
+
+# q DB SQL: one query through the sqlite3 shell, output in list mode.
+q() {
+	sqlite3 -batch -bail "$1" "$2"
+}
+
+# new_db PATH: a database migrated to the newest version.
+new_db() {
+	"$JOBS_BIN/migrate" --db "$1" -q || { echo "Bail out! migrate failed"; exit 1; }
+}
+
+# fingerprint DB: every table's rows, to prove that a refused run changed nothing.
+fingerprint() {
+	for t in $(sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
+		echo "== $t"
+		sqlite3 "$1" "SELECT * FROM \"$t\" ORDER BY 1"
+	done | md5sum | cut -d' ' -f1
+}
