@@ -120,6 +120,8 @@ common_option(const struct cli_spec *spec, int key, const char *arg,
 
 	switch (key) {
 	case OPT_DB:
+		if (*arg == '\0')
+			return bad(spec, "--db: empty path");
 		o->db_path = arg;
 		return 0;
 	case OPT_NOW:
@@ -226,8 +228,13 @@ cli_parse(const struct cli_spec *spec, int argc, char **argv,
 			    argv[optind - 1]);
 			return bad(spec, msg);
 		case '?':
-			snprintf(msg, sizeof(msg), "unknown option '%s'",
-			    argv[optind - 1]);
+			/* optopt names a bad short option; for a long one it is 0
+			 * and argv[optind - 1] is the word itself. */
+			if (optopt != 0)
+				snprintf(msg, sizeof(msg), "unknown option '-%c'", optopt);
+			else
+				snprintf(msg, sizeof(msg), "unknown option '%s'",
+				    argv[optind - 1]);
 			return bad(spec, msg);
 		}
 		if (ch >= OPT_DB && ch <= OPT_NO_ARCHIVE)

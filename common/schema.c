@@ -116,6 +116,19 @@ list_ids(struct db *db, const char *sql, const char *label, char *msg,
 	return rc;
 }
 
+static int
+check_foreign_keys(struct db *db, char *msg, size_t size)
+{
+	int problems = 0;
+	int rc = list_ids(db, "SELECT \"table\" || ' row ' || rowid || ' -> ' || "
+	    "parent FROM pragma_foreign_key_check ORDER BY 1",
+	    "rows whose foreign key points nowhere: ", msg, size, &problems);
+
+	if (rc != J_OK)
+		return rc;
+	return problems ? J_DATAERR : J_OK;
+}
+
 int
 schema_precheck(struct db *db, int version, char *msg, size_t size)
 {
@@ -135,7 +148,12 @@ schema_precheck(struct db *db, int version, char *msg, size_t size)
 		    msg, size, &problems);
 	if (rc != J_OK)
 		return rc;
-	return problems ? J_DATAERR : J_OK;
+	/* Rows whose parent is already missing would stop the rebuild's
+	 * foreign_key_check: name them now, before anything changes. */
+	rc = check_foreign_keys(db, msg + strlen(msg), size - strlen(msg));
+	if (rc != J_OK && rc != J_DATAERR)
+		return rc;
+	return problems || rc == J_DATAERR ? J_DATAERR : J_OK;
 }
 
 int
@@ -168,19 +186,6 @@ follow_up(struct db *db, int version)
 	return db_exec(db, "INSERT OR IGNORE INTO rollup_days (day) "
 	    "SELECT DISTINCT ts_day(created_at) FROM analytics_events "
 	    "WHERE ts_day(created_at) IS NOT NULL");
-}
-
-static int
-check_foreign_keys(struct db *db, char *msg, size_t size)
-{
-	int problems = 0;
-	int rc = list_ids(db, "SELECT \"table\" || ' row ' || rowid || ' -> ' || "
-	    "parent FROM pragma_foreign_key_check ORDER BY 1",
-	    "rows whose foreign key points nowhere: ", msg, size, &problems);
-
-	if (rc != J_OK)
-		return rc;
-	return problems ? J_DATAERR : J_OK;
 }
 
 int

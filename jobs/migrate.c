@@ -53,11 +53,17 @@ report(struct db *db, int version, int target, bool dry_run)
 	int64_t merged;
 	int v, rc, status = J_OK;
 
-	log_info("'%s': schema version %d%s%s", db->path, version,
-	    version >= 1 ? " (" : "", version >= 1 ?
-	    (version == 1 ? "baseline)" : "current)") : "");
+	log_info("'%s': schema version %d%s", db->path, version,
+	    version == 0 ? " (empty)" : version == 1 ? " (baseline)" :
+	    version > schema_latest() ? " (newer than this program knows)" :
+	    version == schema_latest() ? " (current)" : "");
 	if (version > schema_latest())
 		return J_CONFIG;
+	if (dry_run && target < version) {
+		log_error("'%s' is at version %d; going back to %d is not "
+		    "supported", db->path, version, target);
+		return J_USAGE;
+	}
 	for (v = version + 1; v <= target; v++) {
 		log_info("pending: %d %s", v, schema_migration(v)->name);
 		if (!dry_run || version < 1)
@@ -152,7 +158,7 @@ main(int argc, char **argv)
 		if ((rc = db_open(&db, o.db_path, DB_READ, o.busy_timeout)) == J_OK &&
 		    (rc = schema_version(&db, &version)) == J_OK)
 			rc = report(&db, version, target, o.dry_run);
-		if (rc != J_OK && rc != J_DATAERR)
+		if (rc != J_OK && rc != J_DATAERR && rc != J_USAGE)
 			log_error("%s", rc == J_CONFIG && version > schema_latest() ?
 			    "database is newer than this program knows" : db.err);
 		db_close(&db);

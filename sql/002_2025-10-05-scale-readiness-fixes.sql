@@ -174,11 +174,13 @@ CREATE INDEX idx_job_runs_job_started_at ON job_runs(job, started_at);
 
 -- Every archive file: a row is inserted ('writing') before the file is created and flipped
 -- to 'done' in the same transaction as the DELETE of its rows.  See common/archive.h.
+-- archive_dir is the absolute directory at write time; path is relative to it.
 CREATE TABLE archive_manifest (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     job TEXT NOT NULL,
     table_name TEXT NOT NULL,
     day TEXT NOT NULL,
+    archive_dir TEXT NOT NULL,
     path TEXT NOT NULL UNIQUE,
     state TEXT NOT NULL CHECK (state IN ('writing', 'done', 'restored')),
     rows INTEGER,
@@ -204,23 +206,29 @@ CREATE TABLE rollup_days (
 
 -- The app's writes mark the UTC day they touch as dirty, so rollup_daily's catch-up finds
 -- late and changed events without scanning the table.  The expression is SQLite's own
--- reading of the SPEC 3 forms (numbers: seconds below 1e11, else milliseconds; digit-only
--- text likewise; other text through date(), which applies zones); it agrees with
--- common/timefmt.c on every value that file accepts (tests/t/migrate.t checks).  A day that
--- is NULL (unreadable value) is not marked: such rows are never counted anyway.  An
--- insert into a day already marked costs one index lookup and writes nothing.
+-- reading of the SPEC 3 forms: numbers are seconds below 1e11, else milliseconds, floored
+-- to the second (CAST then a correction for negatives) because date() would round; digit-only
+-- text likewise; date text (a real calendar date, hour below 24) through date(), which
+-- applies zones, with the fraction cut off for the same reason.  It agrees with
+-- common/timefmt.c on every value that file accepts (tests/t/migrate.t checks); for a
+-- few values that file rejects it may still mark a day, which only makes rollup_daily
+-- recompute that day.  A NULL day (unreadable value) is not
+-- marked: such rows are never counted anyway.  An insert into a day already marked costs
+-- one index lookup and writes nothing.
 CREATE TRIGGER analytics_events_mark_insert AFTER INSERT ON analytics_events
 BEGIN
     INSERT INTO rollup_days (day)
     SELECT d FROM (SELECT CASE
         WHEN typeof(NEW.created_at) IN ('integer', 'real') THEN
-            date(CASE WHEN NEW.created_at >= 100000000000 OR NEW.created_at <= -100000000000
-                      THEN NEW.created_at / 1000.0 ELSE NEW.created_at END, 'unixepoch')
+            date(CAST((CASE WHEN NEW.created_at >= 100000000000 OR NEW.created_at <= -100000000000 THEN NEW.created_at / 1000.0 ELSE NEW.created_at END) AS INTEGER) - ((CASE WHEN NEW.created_at >= 100000000000 OR NEW.created_at <= -100000000000 THEN NEW.created_at / 1000.0 ELSE NEW.created_at END) < CAST((CASE WHEN NEW.created_at >= 100000000000 OR NEW.created_at <= -100000000000 THEN NEW.created_at / 1000.0 ELSE NEW.created_at END) AS INTEGER)), 'unixepoch')
         WHEN NEW.created_at GLOB '[1-9]*' AND NEW.created_at NOT GLOB '*[^0-9]*' THEN
-            date(CASE WHEN length(NEW.created_at) >= 12
-                      THEN CAST(NEW.created_at AS INTEGER) / 1000.0
+            date(CASE WHEN length(NEW.created_at) >= 12 THEN CAST(NEW.created_at AS INTEGER) / 1000
                       ELSE CAST(NEW.created_at AS INTEGER) END, 'unixepoch')
-        ELSE date(NEW.created_at) END AS d)
+        WHEN NEW.created_at GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9][ T][0-2][0-9]:[0-5][0-9]:[0-5][0-9]*'
+             AND substr(NEW.created_at, 12, 2) < '24'
+             AND date(substr(NEW.created_at, 1, 10), '+0 days') = substr(NEW.created_at, 1, 10) THEN
+            date(substr(NEW.created_at, 1, 19) || ltrim(substr(NEW.created_at, 20), '.0123456789'))
+        END AS d)
     WHERE d IS NOT NULL
     ON CONFLICT (day) DO UPDATE SET dirty = 1 WHERE dirty <> 1;
 END;
@@ -231,22 +239,26 @@ BEGIN
     INSERT INTO rollup_days (day)
     SELECT d FROM (SELECT CASE
         WHEN typeof(OLD.created_at) IN ('integer', 'real') THEN
-            date(CASE WHEN OLD.created_at >= 100000000000 OR OLD.created_at <= -100000000000
-                      THEN OLD.created_at / 1000.0 ELSE OLD.created_at END, 'unixepoch')
+            date(CAST((CASE WHEN OLD.created_at >= 100000000000 OR OLD.created_at <= -100000000000 THEN OLD.created_at / 1000.0 ELSE OLD.created_at END) AS INTEGER) - ((CASE WHEN OLD.created_at >= 100000000000 OR OLD.created_at <= -100000000000 THEN OLD.created_at / 1000.0 ELSE OLD.created_at END) < CAST((CASE WHEN OLD.created_at >= 100000000000 OR OLD.created_at <= -100000000000 THEN OLD.created_at / 1000.0 ELSE OLD.created_at END) AS INTEGER)), 'unixepoch')
         WHEN OLD.created_at GLOB '[1-9]*' AND OLD.created_at NOT GLOB '*[^0-9]*' THEN
-            date(CASE WHEN length(OLD.created_at) >= 12
-                      THEN CAST(OLD.created_at AS INTEGER) / 1000.0
+            date(CASE WHEN length(OLD.created_at) >= 12 THEN CAST(OLD.created_at AS INTEGER) / 1000
                       ELSE CAST(OLD.created_at AS INTEGER) END, 'unixepoch')
-        ELSE date(OLD.created_at) END AS d
+        WHEN OLD.created_at GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9][ T][0-2][0-9]:[0-5][0-9]:[0-5][0-9]*'
+             AND substr(OLD.created_at, 12, 2) < '24'
+             AND date(substr(OLD.created_at, 1, 10), '+0 days') = substr(OLD.created_at, 1, 10) THEN
+            date(substr(OLD.created_at, 1, 19) || ltrim(substr(OLD.created_at, 20), '.0123456789'))
+        END AS d
         UNION SELECT CASE
         WHEN typeof(NEW.created_at) IN ('integer', 'real') THEN
-            date(CASE WHEN NEW.created_at >= 100000000000 OR NEW.created_at <= -100000000000
-                      THEN NEW.created_at / 1000.0 ELSE NEW.created_at END, 'unixepoch')
+            date(CAST((CASE WHEN NEW.created_at >= 100000000000 OR NEW.created_at <= -100000000000 THEN NEW.created_at / 1000.0 ELSE NEW.created_at END) AS INTEGER) - ((CASE WHEN NEW.created_at >= 100000000000 OR NEW.created_at <= -100000000000 THEN NEW.created_at / 1000.0 ELSE NEW.created_at END) < CAST((CASE WHEN NEW.created_at >= 100000000000 OR NEW.created_at <= -100000000000 THEN NEW.created_at / 1000.0 ELSE NEW.created_at END) AS INTEGER)), 'unixepoch')
         WHEN NEW.created_at GLOB '[1-9]*' AND NEW.created_at NOT GLOB '*[^0-9]*' THEN
-            date(CASE WHEN length(NEW.created_at) >= 12
-                      THEN CAST(NEW.created_at AS INTEGER) / 1000.0
+            date(CASE WHEN length(NEW.created_at) >= 12 THEN CAST(NEW.created_at AS INTEGER) / 1000
                       ELSE CAST(NEW.created_at AS INTEGER) END, 'unixepoch')
-        ELSE date(NEW.created_at) END)
+        WHEN NEW.created_at GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9][ T][0-2][0-9]:[0-5][0-9]:[0-5][0-9]*'
+             AND substr(NEW.created_at, 12, 2) < '24'
+             AND date(substr(NEW.created_at, 1, 10), '+0 days') = substr(NEW.created_at, 1, 10) THEN
+            date(substr(NEW.created_at, 1, 19) || ltrim(substr(NEW.created_at, 20), '.0123456789'))
+        END)
     WHERE d IS NOT NULL
     ON CONFLICT (day) DO UPDATE SET dirty = 1 WHERE dirty <> 1;
 END;
@@ -258,13 +270,15 @@ BEGIN
     INSERT INTO rollup_days (day)
     SELECT d FROM (SELECT CASE
         WHEN typeof(OLD.created_at) IN ('integer', 'real') THEN
-            date(CASE WHEN OLD.created_at >= 100000000000 OR OLD.created_at <= -100000000000
-                      THEN OLD.created_at / 1000.0 ELSE OLD.created_at END, 'unixepoch')
+            date(CAST((CASE WHEN OLD.created_at >= 100000000000 OR OLD.created_at <= -100000000000 THEN OLD.created_at / 1000.0 ELSE OLD.created_at END) AS INTEGER) - ((CASE WHEN OLD.created_at >= 100000000000 OR OLD.created_at <= -100000000000 THEN OLD.created_at / 1000.0 ELSE OLD.created_at END) < CAST((CASE WHEN OLD.created_at >= 100000000000 OR OLD.created_at <= -100000000000 THEN OLD.created_at / 1000.0 ELSE OLD.created_at END) AS INTEGER)), 'unixepoch')
         WHEN OLD.created_at GLOB '[1-9]*' AND OLD.created_at NOT GLOB '*[^0-9]*' THEN
-            date(CASE WHEN length(OLD.created_at) >= 12
-                      THEN CAST(OLD.created_at AS INTEGER) / 1000.0
+            date(CASE WHEN length(OLD.created_at) >= 12 THEN CAST(OLD.created_at AS INTEGER) / 1000
                       ELSE CAST(OLD.created_at AS INTEGER) END, 'unixepoch')
-        ELSE date(OLD.created_at) END AS d)
+        WHEN OLD.created_at GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9][ T][0-2][0-9]:[0-5][0-9]:[0-5][0-9]*'
+             AND substr(OLD.created_at, 12, 2) < '24'
+             AND date(substr(OLD.created_at, 1, 10), '+0 days') = substr(OLD.created_at, 1, 10) THEN
+            date(substr(OLD.created_at, 1, 19) || ltrim(substr(OLD.created_at, 20), '.0123456789'))
+        END AS d)
     WHERE d IS NOT NULL
     ON CONFLICT (day) DO UPDATE SET dirty = 1 WHERE dirty <> 1 AND pruned_at IS NULL;
 END;

@@ -1,0 +1,114 @@
+/*
+ * The archiver: moves rows older than a cutoff out of a table into gzip JSON
+ * Lines files (SPEC section 6), then deletes them.  prune_events,
+ * archive_logs and expire_reservations are thin jobs on top of it.
+ *
+ * Exactly once.  Every row is always in exactly one place: the table, or one
+ * complete archive file listed as 'done' in archive_manifest.  Each batch:
+ *
+ *   1. read   Select up to --batch-size rows of one UTC day (one snapshot)
+ *             and encode them; remember each row's id and digest.
+ *   2. intent Insert a manifest row: state 'writing', the file's name (with
+ *             this database's id and a random part), in its own transaction.
+ *   3. write  Write ".<name>.tmp" (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600),
+ *             gzclose, fsync the file, link it to <name> (link never replaces
+ *             a file), unlink the temporary name, fsync the directory.
+ *   4. commit BEGIN IMMEDIATE; check every row is still there and unchanged
+ *             (same digest); DELETE them one by one (sqlite3_changes() == 1
+ *             each); flip the manifest row to 'done' with rows, ids, bytes;
+ *             COMMIT.  If any row changed, roll back, remove the file and the
+ *             manifest row, and read the batch again.
+ *
+ * A crash before step 4 commits leaves the rows in the table and, at most, a
+ * file whose manifest row says 'writing'; the next run (recovery, first thing
+ * after taking the lock) removes those files and manifest rows.  A crash after
+ * the commit leaves the rows deleted and their file durable and 'done'.  The
+ * DELETE and the 'done' flip are one transaction, so no state has a row both
+ * deleted and unarchived, or archived twice.  Recovery only removes files its
+ * own manifest names as 'writing': another database sharing the directory,
+ * even a copy of this one, is never touched.
+ *
+ * Write transactions hold one batch: the app waits at most that long.
+ */
+#ifndef JOBS_ARCHIVE_H
+#define JOBS_ARCHIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "jsonl.h"
+#include "runlog.h"
+#include "tsprobe.h"
+
+struct archiver;
+
+/* What a job adds to the archiver's generic pass; every hook may be NULL. */
+struct archive_hooks {
+	/*
+	 * Before a day is started: J_OK to go on, J_DATAERR to refuse the day
+	 * (the run stops with 65 after naming it).
+	 */
+	int (*day_check)(struct archiver *a, int64_t day_ms);
+	/* In the commit transaction, before the batch's DELETEs. */
+	int (*before_delete)(struct archiver *a, int64_t day_ms, bool last_batch);
+	/* In the commit transaction, for each row (st holds the row's columns,
+	 * as in the table) before it is deleted. */
+	int (*on_row)(struct archiver *a, sqlite3_stmt *row);
+	void *ctx;
+};
+
+struct archiver {
+	struct db *db;
+	struct runlog *run;
+	const char *job;
+	const char *table;		/* from a fixed list: see archive_open() */
+	const char *column;		/* the time column */
+	const char *dir;		/* archive root as given; NULL: --no-archive */
+	char dir_abs[4096];		/* its absolute path, for the manifest */
+	int dirfd;
+	char dbid[40];			/* jobs_meta.database_id */
+	long batch_size;		/* rows per file and per write transaction */
+	long max_runtime;		/* seconds, 0 = none */
+	int64_t started;		/* monotonic ms */
+	bool dry_run;
+	struct archive_hooks hooks;
+
+	int ncols;
+	char **names;			/* column names, table order */
+	int id_col;			/* index of the id column */
+	enum ts_affinity aff;
+
+	/* totals of the run */
+	int64_t rows, files, bytes, days;
+	int64_t first_day, last_day;	/* -1 until a day is done */
+	bool stopped;			/* --max-runtime reached */
+	char err[1024];			/* a failure outside SQLite (files) */
+};
+
+/*
+ * Set up for table (one of analytics_events, system_logs,
+ * product_reservations).  dir NULL means --no-archive.  Checks the directory
+ * (J_CANTCREAT with a.err if missing, not a directory or not writable) and
+ * reads the table's columns and this database's id.
+ */
+int archive_open(struct archiver *a, struct db *db, struct runlog *run,
+    const char *job, const char *table, const char *dir, long batch_size);
+
+void archive_close(struct archiver *a);
+
+/* Remove what a crashed run left (files in 'writing'); see above. */
+int archive_recover(struct archiver *a);
+
+/*
+ * Archive and delete every row whose time is in [TS_MIN_MS, cutoff_ms), day
+ * by day.  With dry_run, count rows and estimate bytes per day and print
+ * them, writing nothing.  Returns J_OK (also on a --max-runtime stop), or the
+ * status of the failure with a.err or db->err set.
+ */
+int archive_run(struct archiver *a, int64_t cutoff_ms);
+
+/* The error line for a failed run: a.err if set, else the database's. */
+const char *archive_error(const struct archiver *a);
+
+#endif
