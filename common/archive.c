@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "archive.h"
+#include "job.h"
 #include "log.h"
 #include "status.h"
 #include "timefmt.h"
@@ -745,7 +746,7 @@ note_day(struct archiver *a, int64_t day_ms)
 /* One batch, steps 1 to 4; *n_read gets the rows read (0: the day is done). */
 static int
 do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
-    const struct tsprobe *p, int n, size_t *n_read)
+    const struct tsprobe *p, int n, bool first, size_t *n_read)
 {
 	char day[11], name[160], path[256], rnd[9];
 	int64_t manifest_id = 0, bytes = 0;
@@ -759,6 +760,10 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 		*n_read = b->n;
 		if (b->n == 0)
 			return J_OK;
+		/* A day is judged only once it is known to hold rows. */
+		if (first && tries == 0 && a->hooks.day_check != NULL &&
+		    (rc = a->hooks.day_check(a, day_ms)) != J_OK)
+			return rc;
 		if ((rc = runlog_start(a->run)) != J_OK)
 			return rc;
 		if (a->dir != NULL) {
@@ -852,6 +857,8 @@ dry_day(struct archiver *a, struct stmts *s, int64_t day_ms,
 	jbuf_free(&json);
 	if (rc != J_OK || rows == 0)
 		return rc;
+	if (a->hooks.day_check != NULL && (rc = a->hooks.day_check(a, day_ms)) != J_OK)
+		return rc;
 	ts_format_day(day_ms, day);
 	log_info("would archive %s: %lld rows of %s in %lld files, about %lld "
 	    "bytes", day, (long long)rows, a->table,
@@ -886,18 +893,18 @@ archive_run(struct archiver *a, int64_t cutoff)
 		}
 		if ((rc = prepare_day_select(a, &s, n)) != J_OK)
 			break;
-		if (a->hooks.day_check != NULL &&
-		    (rc = a->hooks.day_check(a, day)) != J_OK)
-			break;
 		if (a->dry_run) {
 			rc = dry_day(a, &s, day, p, n);
 		} else {
+			bool first = true;
+
 			do {
 				if (out_of_time(a)) {
 					a->stopped = true;
 					break;
 				}
-				rc = do_batch(a, &s, &b, day, p, n, &n_read);
+				rc = do_batch(a, &s, &b, day, p, n, first, &n_read);
+				first = false;
 			} while (rc == J_OK && n_read == (size_t)a->batch_size);
 		}
 		if (rc != J_OK || a->stopped)
@@ -907,5 +914,49 @@ archive_run(struct archiver *a, int64_t cutoff)
 out:
 	stmts_free(&s);
 	batch_free(&b);
+	return rc;
+}
+
+int
+archive_pass(struct job *j, const char *table, int64_t cutoff_ms,
+    const struct archive_hooks *hooks, bool *stopped, char *summary, size_t size)
+{
+	const struct job_opts *o = j->o;
+	struct archiver a;
+	char cutoff[32], first[11] = "", last[11] = "";
+	int rc;
+
+	*stopped = false;
+	rc = archive_open(&a, &j->db, &j->run, j->name, table,
+	    o->no_archive ? NULL : o->archive_dir, o->batch_size);
+	a.max_runtime = o->max_runtime;
+	a.dry_run = o->dry_run;
+	if (hooks != NULL)
+		a.hooks = *hooks;
+	if (rc == J_OK && !o->dry_run)
+		rc = archive_recover(&a);
+	if (rc == J_OK)
+		rc = archive_run(&a, cutoff_ms);
+	ts_format_iso(cutoff_ms, cutoff);
+	if (a.first_day >= 0) {
+		ts_format_day(a.first_day, first);
+		ts_format_day(a.last_day, last);
+	}
+	if (rc != J_OK)
+		snprintf(summary, size, "%s (after %lld rows archived)",
+		    archive_error(&a), (long long)a.rows);
+	else if (a.rows == 0 && !a.stopped)
+		snprintf(summary, size, "nothing to do: no %s rows before %s",
+		    table, cutoff);
+	else
+		snprintf(summary, size, "%s %lld rows of %s %s %lld files (%lld "
+		    "bytes) from %lld days (%s..%s) before %s; %.2f s%s",
+		    o->dry_run ? "would archive" : o->no_archive ? "deleted" : "archived",
+		    (long long)a.rows, table, o->no_archive ? "without archive," : "into",
+		    (long long)a.files, (long long)a.bytes, (long long)a.days, first,
+		    last, cutoff, job_seconds(j),
+		    a.stopped ? "; stopped at --max-runtime, the next run goes on" : "");
+	*stopped = a.stopped;
+	archive_close(&a);
 	return rc;
 }

@@ -111,4 +111,15 @@ int archive_run(struct archiver *a, int64_t cutoff_ms);
 /* The error line for a failed run: a.err if set, else the database's. */
 const char *archive_error(const struct archiver *a);
 
+struct job;
+
+/*
+ * The whole pass of an archiving job: open the archiver on table with the
+ * job's options, recover what a crashed run left, archive everything before
+ * cutoff_ms, and write the one-line summary (or the error) into summary.
+ * *stopped is set on a --max-runtime stop.  Returns the job's status.
+ */
+int archive_pass(struct job *j, const char *table, int64_t cutoff_ms,
+    const struct archive_hooks *hooks, bool *stopped, char *summary, size_t size);
+
 #endif

@@ -1,0 +1,31 @@
+/*
+ * What prune_events adds to the archiver: it refuses to prune a day whose
+ * rollup is missing or stale (the day's totals would be lost), and it freezes
+ * each day it prunes (rollup_days.pruned_at) in the same transaction as the
+ * first DELETE of that day, so rollup_daily never recomputes a shrunken day.
+ */
+#ifndef JOBS_PRUNE_H
+#define JOBS_PRUNE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive.h"
+#include "db.h"
+
+struct prune_ctx {
+	bool skip_rollup_check;		/* --skip-rollup-check */
+	int64_t warned_day;		/* last day warned about late events */
+};
+
+/*
+ * Days before cutoff_ms that have events but no rollup, or a stale one.
+ * J_DATAERR with the days listed in msg, or J_OK.
+ */
+int prune_check_rollups(struct db *db, int64_t cutoff_ms, char *msg, size_t size);
+
+/* Hooks for archive_pass(); ctx must live as long as the pass. */
+void prune_hooks(struct archive_hooks *h, struct prune_ctx *ctx);
+
+#endif
