@@ -498,8 +498,10 @@ stmts_prepare(struct archiver *a, struct stmts *s)
 
 	memset(s, 0, sizeof(*s));
 	sql = sqlite3_mprintf("SELECT \"%w\" FROM \"%w\" WHERE \"%w\" >= ?1 AND "
-	    "\"%w\" < ?2 AND ts_in(\"%w\", ?3, ?4, ?5) ORDER BY \"%w\" LIMIT 1",
-	    a->column, a->table, a->column, a->column, a->column, a->column);
+	    "\"%w\" < ?2 AND ts_in(\"%w\", ?3, ?4, ?5)%s%s%s ORDER BY \"%w\" "
+	    "LIMIT 1", a->column, a->table, a->column, a->column, a->column,
+	    a->row_filter ? " AND (" : "", a->row_filter ? a->row_filter : "",
+	    a->row_filter ? ")" : "", a->column);
 	rc = sql ? db_prepare(a->db, &s->first, sql) : J_SOFTWARE;
 	sqlite3_free(sql);
 	sql = sqlite3_mprintf("SELECT * FROM \"%w\" WHERE id = :id", a->table);
@@ -533,7 +535,7 @@ prepare_day_select(struct archiver *a, struct stmts *s, int n)
 		return J_OK;
 	db_finalize(&s->select);
 	s->nday = 0;
-	u = tsprobe_union_sql("*", a->table, a->column, n);
+	u = tsprobe_union_sql("*", a->table, a->column, a->row_filter, n);
 	sql = u ? sqlite3_mprintf("%s LIMIT ?%d", u, 5 * n + 1) : NULL;
 	rc = sql ? db_prepare(a->db, &s->select, sql) : J_SOFTWARE;
 	sqlite3_free(sql);
@@ -919,7 +921,8 @@ out:
 
 int
 archive_pass(struct job *j, const char *table, int64_t cutoff_ms,
-    const struct archive_hooks *hooks, bool *stopped, char *summary, size_t size)
+    const struct archive_hooks *hooks, const char *row_filter, bool *stopped,
+    char *summary, size_t size)
 {
 	const struct job_opts *o = j->o;
 	struct archiver a;
@@ -933,6 +936,7 @@ archive_pass(struct job *j, const char *table, int64_t cutoff_ms,
 	a.dry_run = o->dry_run;
 	if (hooks != NULL)
 		a.hooks = *hooks;
+	a.row_filter = row_filter;
 	if (rc == J_OK && !o->dry_run)
 		rc = archive_recover(&a);
 	if (rc == J_OK)

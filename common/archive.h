@@ -73,6 +73,7 @@ struct archiver {
 	int64_t started;		/* monotonic ms */
 	bool dry_run;
 	struct archive_hooks hooks;
+	const char *row_filter;		/* constant SQL ANDed to the selection, or NULL */
 
 	int ncols;
 	char **names;			/* column names, table order */
@@ -120,6 +121,7 @@ struct job;
  * *stopped is set on a --max-runtime stop.  Returns the job's status.
  */
 int archive_pass(struct job *j, const char *table, int64_t cutoff_ms,
-    const struct archive_hooks *hooks, bool *stopped, char *summary, size_t size);
+    const struct archive_hooks *hooks, const char *row_filter, bool *stopped,
+    char *summary, size_t size);
 
 #endif

@@ -19,13 +19,15 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 	j->o = o;
 	j->lock.fd = -1;
 	j->started = db_mono_ms();
-	if (!o->dry_run &&
-	    (rc = lock_take(&j->lock, o->db_path, name, err, sizeof(err))) != J_OK) {
-		log_error("%s", err);
-		return rc;
-	}
+	/* Open first: a missing database is 66 and leaves no lock file behind. */
 	rc = db_open(&j->db, o->db_path, o->dry_run ? DB_READ : DB_WRITE,
 	    o->busy_timeout);
+	if (rc == J_OK && !o->dry_run &&
+	    (rc = lock_take(&j->lock, o->db_path, name, err, sizeof(err))) != J_OK) {
+		log_error("%s", err);
+		db_close(&j->db);
+		return rc;
+	}
 	if (rc == J_OK)
 		rc = schema_require(&j->db);
 	runlog_init(&j->run, &j->db, name, o->now_ms);

@@ -91,7 +91,7 @@ prepare_day_statements(struct rollup *r, int n)
 		return J_OK;
 	finalize_day_statements(r);
 	events = tsprobe_union_sql("event_type, user_id, session_id, product_id",
-	    "analytics_events", "created_at", n);
+	    "analytics_events", "created_at", NULL, n);
 	if (events == NULL)
 		return J_SOFTWARE;
 	sql = sqlite3_mprintf("SELECT event_type, count(*), count(DISTINCT "
@@ -176,6 +176,40 @@ rollup_range_days(struct rollup *r, int64_t from_ms, int64_t to_ms,
 			rc = day_list_add(out, d, row ? RR_FROZEN : RR_ASKED,
 			    row && sqlite3_column_int(st, 0) != 0);
 		sqlite3_reset(st);
+	}
+	db_finalize(&st);
+	return rc;
+}
+
+int
+rollup_forget_invalid(struct rollup *r)
+{
+	sqlite3_stmt *st = NULL;
+	char bad[64][16];
+	bool row;
+	int rc, n = 0, i;
+
+	rc = db_prepare(r->db, &st, "SELECT day FROM rollup_days WHERE dirty <> 0 "
+	    "AND pruned_at IS NULL");
+	while (rc == J_OK && n < 64 && (rc = db_step(r->db, st, &row)) == J_OK && row) {
+		const char *d = (const char *)sqlite3_column_text(st, 0);
+		int64_t ms;
+
+		if (d != NULL && strlen(d) < sizeof(bad[0]) && ts_parse_day(d, &ms) != 0)
+			snprintf(bad[n++], sizeof(bad[0]), "%s", d);
+	}
+	db_finalize(&st);
+	if (rc != J_OK || n == 0)
+		return rc;	/* the usual case: nothing written */
+	rc = db_prepare(r->db, &st, "DELETE FROM rollup_days WHERE day = :day "
+	    "AND pruned_at IS NULL");
+	if (rc == J_OK && (rc = db_begin(r->db)) == J_OK) {
+		for (i = 0; rc == J_OK && i < n; i++) {
+			rc = db_bind_text(r->db, st, ":day", bad[i]);
+			if (rc == J_OK)
+				rc = db_run(r->db, st);
+		}
+		rc = rc == J_OK ? db_commit(r->db) : (db_rollback(r->db), rc);
 	}
 	db_finalize(&st);
 	return rc;

@@ -77,6 +77,10 @@ int rollup_catchup_days(struct rollup *r, int64_t today_ms, struct day_list *out
 int rollup_range_days(struct rollup *r, int64_t from_ms, int64_t to_ms,
     struct day_list *out);
 
+/* Delete dirty marks on strings that are no real day (no valid event made
+ * them; left alone they would block prune_events forever). */
+int rollup_forget_invalid(struct rollup *r);
+
 /* Mark the day as being read (dirty = 2): its own short write transaction. */
 int rollup_claim(struct rollup *r, int64_t day_ms);
 

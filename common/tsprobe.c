@@ -308,16 +308,17 @@ tsql_register(sqlite3 *h)
 
 char *
 tsprobe_union_sql(const char *cols, const char *table, const char *column,
-    int n)
+    const char *extra, int n)
 {
 	sqlite3_str *s = sqlite3_str_new(NULL);
 	int i;
 
 	for (i = 0; i < n; i++)
 		sqlite3_str_appendf(s, "%sSELECT %s FROM \"%w\" WHERE \"%w\" >= ?%d "
-		    "AND \"%w\" < ?%d AND ts_in(\"%w\", ?%d, ?%d, ?%d)",
+		    "AND \"%w\" < ?%d AND ts_in(\"%w\", ?%d, ?%d, ?%d)%s%s%s",
 		    i ? " UNION ALL " : "", cols, table, column, 5 * i + 1,
-		    column, 5 * i + 2, column, 5 * i + 3, 5 * i + 4, 5 * i + 5);
+		    column, 5 * i + 2, column, 5 * i + 3, 5 * i + 4, 5 * i + 5,
+		    extra ? " AND (" : "", extra ? extra : "", extra ? ")" : "");
 	return sqlite3_str_finish(s);
 }
 

@@ -65,12 +65,12 @@ int tsql_register(sqlite3 *h);
 /*
  * Build "SELECT <cols> FROM <table> WHERE <probe 1> UNION ALL ... <probe n>"
  * for n probes on <column>, with 5 positional parameters per probe, bound by
- * tsprobe_bind().  cols, table and column come from constants in the code,
- * never from input.  Returns a string from sqlite3_mprintf (caller frees), or
- * NULL if out of memory.
+ * tsprobe_bind(); `extra`, if not NULL, is ANDed to every probe.  All of
+ * cols, table, column and extra are constants in the code, never input.
+ * Returns a string from sqlite3_mprintf (caller frees), or NULL.
  */
 char *tsprobe_union_sql(const char *cols, const char *table, const char *column,
-    int n);
+    const char *extra, int n);
 
 /* Bind probes to a statement made from tsprobe_union_sql(); SQLite code. */
 int tsprobe_bind(sqlite3_stmt *st, const struct tsprobe *p, int n);

@@ -85,7 +85,7 @@ main(int argc, char **argv)
 	else if (rc != J_OK)
 		snprintf(summary, sizeof(summary), "%s", j.db.err);
 	else
-		rc = archive_pass(&j, "analytics_events", cutoff, &hooks, &stopped,
+		rc = archive_pass(&j, "analytics_events", cutoff, &hooks, NULL, &stopped,
 		    summary, sizeof(summary));
 	return job_end(&j, rc, stopped, summary);
 }

@@ -9,11 +9,10 @@
 
 #include "cli.h"
 #include "db.h"
-#include "lock.h"
+#include "job.h"
 #include "log.h"
 #include "rollup.h"
 #include "runlog.h"
-#include "schema.h"
 #include "status.h"
 #include "timefmt.h"
 
@@ -91,6 +90,70 @@ report_frozen(const struct rollup_day *d)
 		    "is frozen)", day);
 }
 
+struct rollup_totals {
+	size_t days;
+	int64_t events, rows, unreadable;
+};
+
+/* Roll each listed day: claim, read, store.  *left counts days not reached
+ * before --max-runtime. */
+static int
+roll_days(struct job *j, struct rollup *r, const struct day_list *days,
+    struct rollup_totals *t, size_t *left)
+{
+	const struct job_opts *o = j->o;
+	int64_t today = ts_floor_day(o->now_ms);
+	char day[11];
+	bool frozen = false;
+	size_t i;
+	int rc = J_OK;
+
+	for (i = 0; rc == J_OK && i < days->n; i++) {
+		const struct rollup_day *d = &days->v[i];
+		struct rollup_result res;
+
+		ts_format_day(d->day_ms, day);
+		if (d->reason == RR_FROZEN) {
+			report_frozen(d);
+			continue;
+		}
+		if (o->max_runtime && job_seconds(j) >= (double)o->max_runtime) {
+			*left = days->n - i;
+			break;
+		}
+		if (d->day_ms >= today)
+			log_warn("%s is not over yet: its rollup is partial until it "
+			    "is rolled again", day);
+		if (!o->dry_run && ((rc = runlog_start(&j->run)) != J_OK ||
+		    (rc = rollup_claim(r, d->day_ms)) != J_OK))
+			break;
+		if ((rc = rollup_compute(r, d->day_ms, &res)) == J_OK && !o->dry_run)
+			rc = rollup_store(r, d->day_ms, &res, &frozen);
+		if (rc == J_OK && !frozen) {
+			if (o->dry_run)
+				log_info("would roll %s (%s): %lld events, %zu event "
+				    "types", day, reason_names[d->reason],
+				    (long long)res.events, res.n);
+			else
+				log_debug("rolled %s (%s): %lld events, %zu rows", day,
+				    reason_names[d->reason], (long long)res.events, res.n);
+			if (res.unreadable > 0)
+				log_warn("%s: %lld events dated this day have an "
+				    "unreadable created_at and are not counted", day,
+				    (long long)res.unreadable);
+			if (t->days++ == 0)
+				ts_format_day(d->day_ms, j->run.window_start);
+			ts_format_day(d->day_ms, j->run.window_end);
+			t->events += res.events;
+			t->rows += (int64_t)res.n;
+			t->unreadable += res.unreadable;
+			j->run.rows = t->events;
+		}
+		rollup_result_free(&res);
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -103,121 +166,48 @@ main(int argc, char **argv)
 		CLI_NOW | CLI_RUNTIME, 0, options, handle, &args,
 	};
 	struct job_opts o;
-	struct job_lock lock = { -1, "" };
-	struct db db;
+	struct job j;
 	struct rollup r;
-	struct runlog run;
 	struct day_list days = { NULL, 0, 0 };
-	int64_t today, started = db_mono_ms(), events = 0, rows = 0, unreadable = 0;
-	size_t i, rolled = 0, left = 0;
-	char err[4096], day[11], msg[512];
-	bool stopped = false, frozen;
+	struct rollup_totals t = { 0, 0, 0, 0 };
+	char summary[2048], today[11];
+	bool stopped = false;
+	size_t left = 0;
 	int rc;
 
 	if ((rc = cli_parse(&spec, argc, argv, &o)) != 0)
 		return rc == CLI_EXIT_DONE ? J_OK : rc;
 	if ((rc = check_args(&args)) != J_OK)
 		return rc;
-	today = ts_floor_day(o.now_ms);
+	if ((rc = job_begin(&j, spec.name, &o)) != J_OK)
+		return rc;
+	ts_format_day(o.now_ms, today);
 
-	if (!o.dry_run &&
-	    (rc = lock_take(&lock, o.db_path, spec.name, err, sizeof(err))) != J_OK) {
-		log_error("%s", err);
-		return rc;
-	}
-	rc = db_open(&db, o.db_path, o.dry_run ? DB_READ : DB_WRITE, o.busy_timeout);
-	if (rc == J_OK)
-		rc = schema_require(&db);
-	if (rc == J_OK)
-		rc = rollup_init(&r, &db);
-	if (rc != J_OK) {
-		log_error("%s", db.err);
-		db_close(&db);
-		lock_release(&lock);
-		return rc;
-	}
-	runlog_init(&run, &db, spec.name, o.now_ms);
-	if (!o.dry_run)
-		rc = runlog_reap(&run);
+	rc = rollup_init(&r, &j.db);
+	if (rc == J_OK && !o.dry_run)
+		rc = rollup_forget_invalid(&r);
 	if (rc == J_OK)
 		rc = args.date || args.from ?
 		    rollup_range_days(&r, args.from_ms, args.to_ms, &days) :
-		    rollup_catchup_days(&r, today, &days);
+		    rollup_catchup_days(&r, ts_floor_day(o.now_ms), &days);
+	if (rc == J_OK)
+		rc = roll_days(&j, &r, &days, &t, &left);
+	stopped = left > 0;
 
-	for (i = 0; rc == J_OK && i < days.n; i++) {
-		const struct rollup_day *d = &days.v[i];
-		struct rollup_result res;
-
-		ts_format_day(d->day_ms, day);
-		if (d->reason == RR_FROZEN) {
-			report_frozen(d);
-			continue;
-		}
-		if (o.max_runtime && db_mono_ms() - started >= o.max_runtime * 1000) {
-			stopped = true;
-			left = days.n - i;
-			break;
-		}
-		if (d->day_ms >= today)
-			log_warn("%s is not over yet (now is %s UTC): its rollup is "
-			    "partial until it is rolled again", day, day);
-		if (rolled == 0)
-			ts_format_day(d->day_ms, run.window_start);
-		if (!o.dry_run) {
-			if ((rc = runlog_start(&run)) != J_OK ||
-			    (rc = rollup_claim(&r, d->day_ms)) != J_OK)
-				break;
-		}
-		if ((rc = rollup_compute(&r, d->day_ms, &res)) == J_OK && !o.dry_run)
-			rc = rollup_store(&r, d->day_ms, &res, &frozen);
-		if (rc == J_OK && (o.dry_run || !frozen)) {
-			if (o.dry_run)
-				log_info("would roll %s (%s): %lld events, %zu event "
-				    "types", day, reason_names[d->reason],
-				    (long long)res.events, res.n);
-			else
-				log_debug("rolled %s (%s): %lld events, %zu rows", day,
-				    reason_names[d->reason], (long long)res.events, res.n);
-			if (res.unreadable > 0)
-				log_warn("%s: %lld events dated this day have an "
-				    "unreadable created_at and are not counted", day,
-				    (long long)res.unreadable);
-			rolled++;
-			events += res.events;
-			rows += (int64_t)res.n;
-			unreadable += res.unreadable;
-			run.rows = events;
-			ts_format_day(d->day_ms, run.window_end);
-		}
-		rollup_result_free(&res);
-	}
-
-	if (rc != J_OK) {
-		log_error("%s", db.err);
-		snprintf(msg, sizeof(msg), "failed after %zu days: %s", rolled, db.err);
-	} else if (rolled == 0 && !stopped) {
-		ts_format_day(today, day);
-		snprintf(msg, sizeof(msg), "nothing to do: every day before %s is "
-		    "rolled up", day);
-		log_info("%s", msg);
-	} else {
-		snprintf(msg, sizeof(msg), "%s %zu days (%s..%s): %lld events, "
+	if (rc != J_OK)
+		snprintf(summary, sizeof(summary), "%s (after %zu days rolled)",
+		    j.db.err, t.days);
+	else if (t.days == 0 && !stopped)
+		snprintf(summary, sizeof(summary), "nothing to do: every day before "
+		    "%s is rolled up", today);
+	else
+		snprintf(summary, sizeof(summary), "%s %zu days (%s..%s): %lld events, "
 		    "%lld rows; %lld unreadable timestamps; %.2f s%s",
-		    o.dry_run ? "would roll" : "rolled", rolled, run.window_start,
-		    run.window_end, (long long)events, (long long)rows,
-		    (long long)unreadable, (double)(db_mono_ms() - started) / 1000,
-		    stopped ? "; stopped at --max-runtime" : "");
-		log_info("%s", msg);
-		if (stopped)
-			log_info("%zu days left for the next run", left);
-	}
-	runlog_finish(&run, rc, stopped, msg);
+		    o.dry_run ? "would roll" : "rolled", t.days, j.run.window_start,
+		    j.run.window_end, (long long)t.events, (long long)t.rows,
+		    (long long)t.unreadable, job_seconds(&j), stopped ?
+		    "; stopped at --max-runtime, the next run goes on" : "");
 	day_list_free(&days);
 	rollup_release(&r);
-	if (db_close(&db) != J_OK && rc == J_OK) {
-		log_error("%s", db.err);
-		rc = J_SOFTWARE;
-	}
-	lock_release(&lock);
-	return rc;
+	return job_end(&j, rc, stopped, summary);
 }

@@ -12,6 +12,7 @@ cat >model.py <<'PY'
   expect DB [opts]     the analytics_daily rows SPEC 5 asks for, one line
                        each: date|event_type|count|uu|us|metadata
   stats DB TODAY       days, events, rows, unreadable of a catch-up before TODAY
+  late DB SEED N       insert N late events, most within a second of midnight
   ids DB DAY           ids of the events whose UTC day is DAY
 """
 import datetime
@@ -207,8 +208,9 @@ def fmt(ms, form, rnd):
 
 FORMS = ['space', 'space_frac', 'T', 'T_frac6', 'Z', 'space_Z', 'offset',
          'offset', 'offset', 'sec', 'ms', 'sec_text', 'ms_text', 'real_sec']
-TYPES = ['page_view'] * 6 + ['product_view'] * 5 + ['add_to_cart'] * 3 + \
-    ['search'] * 2 + ['checkout', 'purchase']
+TYPES = ['page_view'] * 60 + ['product_view'] * 50 + ['add_to_cart'] * 30 + \
+    ['search'] * 20 + ['checkout'] * 10 + ['purchase'] * 10 + \
+    ['', 'Page_View', 'page view', 42]     # 42: TEXT affinity stores '42'
 # Unreadable values: never counted.  The date-like ones name days that also
 # have readable events, so no day is dirtied by an unreadable value alone.
 UNREADABLE = [None, 'garbage', '', 'now', '2025-02-30 10:00:00',
@@ -246,7 +248,9 @@ def gen(db, seed):
         product = None if rnd.random() < 0.3 else \
             min(int(rnd.expovariate(1 / 9)) + 1, 45)
         if product is not None and rnd.random() < 0.1:
-            product = str(product)
+            product = str(product)      # INTEGER affinity: stored as an integer
+        if rnd.random() < 0.01:
+            product = rnd.choice(['sku-1', 'sku"2\\'])   # text ids stay text
         events.append((rnd.choice(TYPES), user, session, product,
                        rnd.choice(META), created))
     # Every unreadable form at least once, and the midnight crossings of SPEC 3.
@@ -269,6 +273,33 @@ def gen(db, seed):
     con.close()
 
 
+def late(db, seed, n):
+    """n late events within 2025-09-26..10-05, most of them within a second
+    of a UTC midnight, in every form (reals with sub-millisecond parts too)."""
+    rnd = random.Random(int(seed))
+    first = int(datetime.datetime(2025, 9, 27, tzinfo=datetime.timezone.utc).timestamp()) * 1000
+    events = []
+    for i in range(int(n)):
+        midnight = first + rnd.randrange(9) * DAY_MS
+        ms = midnight + rnd.choice([0, -1, 1, -999, 999, -1000, 1000,
+                                    rnd.randrange(-DAY_MS // 2, DAY_MS // 2)])
+        form = rnd.choice(FORMS + ['real_ms', 'real_sec_sub'])
+        if form == 'real_ms':           # a real number of ms, fraction kept
+            created = ms + rnd.choice([-0.4, -0.0001, 0.0, 0.25, 0.9999])
+        elif form == 'real_sec_sub':    # a real number of seconds
+            created = (ms + rnd.choice([-0.4, -0.0004, 0.0, 0.25, 0.9996])) / 1000
+        else:
+            created = fmt(ms, form, rnd)
+        events.append(('late_' + form, rnd.randint(1, 5), 's%d' % rnd.randint(1, 5),
+                       rnd.randint(1, 12), None, created))
+    con = sqlite3.connect(db)
+    con.executemany('INSERT INTO analytics_events (event_type, user_id, '
+                    'session_id, product_id, metadata, created_at) '
+                    'VALUES (?, ?, ?, ?, ?, ?)', events)
+    con.commit()
+    con.close()
+
+
 cmd, db = sys.argv[1], sys.argv[2]
 if cmd == 'gen':
     gen(db, sys.argv[3])
@@ -276,6 +307,8 @@ elif cmd == 'expect':
     expect(db, sys.argv[3:])
 elif cmd == 'stats':
     stats(db, sys.argv[3])
+elif cmd == 'late':
+    late(db, sys.argv[3], sys.argv[4])
 elif cmd == 'ids':
     ids(db, sys.argv[3])
 else:
@@ -335,7 +368,7 @@ is "$(q db "SELECT date FROM analytics_daily WHERE event_type = 'crossing' ORDER
    "2025-10-03 2025-10-04" "catch-up: offsets move events across midnight both ways"
 is "$(q db "SELECT status, exit_code, rows, window_start, window_end, now_at FROM job_runs WHERE job = 'rollup_daily'")" \
    "ok|0|$nevents|2025-09-26|2025-10-05|2025-10-06T12:00:00.000Z" "catch-up: one job_runs row, status ok"
-is "$(q db "SELECT count(*) FROM rollup_days WHERE day < '2025-10-06' AND dirty <> 0")" 0 \
+is "$(q db "SELECT count(*) FROM rollup_days WHERE day BETWEEN '0001-01-01' AND '2025-10-05' AND dirty <> 0")" 0 \
    "catch-up: no complete day left dirty"
 
 # --- 2. rerun: nothing to do, byte-identical ---------------------------------
@@ -381,6 +414,15 @@ is "$(table db "WHERE date IN ('2025-10-03', '2025-10-04')")" \
 # Bring the table back in line for the rest, whatever happened above.
 run rollup_daily --db db --now "$NOW" --date 2025-10-03
 is "$(table db)" "$(model expect db --before 2025-10-06)" "--date 2025-10-03 repairs it"
+
+# Many late events in every form, most within a second of a midnight: each
+# must mark its own UTC day dirty, so one catch-up brings every day in line.
+model late db 7 400
+run rollup_daily --db db --now "$NOW"
+is "$RC" 0 "400 late events around midnights: exit 0"
+like "$OUT" "rolled 10 days \\(2025-09-26\\.\\.2025-10-05\\)" "400 late events around midnights: the days they touch rolled"
+is "$(table db)" "$(model expect db --before 2025-10-06)" \
+   "400 late events around midnights: analytics_daily equals the computation"
 
 # --- 4. backfill ------------------------------------------------------------
 q db "UPDATE analytics_daily SET count = count + 1000 WHERE date IN ('2025-09-27', '2025-09-28')"
