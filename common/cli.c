@@ -26,9 +26,9 @@ struct common_option {
 
 static const struct common_option common_options[] = {
 	{ { "db", "PATH", OPT_DB, "database file (default: $JOBS_DB)" }, 0 },
-	{ { "now", "TIME", OPT_NOW, "pretend it is this UTC time (any SPEC 3 form)" }, CLI_NOW },
+	{ { "now", "TIME", OPT_NOW, "pretend it is this time (e.g. 2025-10-05T03:00:00Z)" }, CLI_NOW },
 	{ { "dry-run", NULL, OPT_DRY_RUN, "say what would be done; open read-only, write nothing" }, 0 },
-	{ { "batch-size", "N", OPT_BATCH, "rows per transaction (>= 1)" }, CLI_BATCH },
+	{ { "batch-size", "N", OPT_BATCH, "rows per transaction and archive file" }, CLI_BATCH },
 	{ { "max-runtime", "SECONDS", OPT_MAX_RUNTIME, "stop cleanly after the current batch past this" }, CLI_RUNTIME },
 	{ { "busy-timeout", "MS", OPT_BUSY, "wait this long for a busy database (default 5000)" }, 0 },
 	{ { "archive-dir", "DIR", OPT_ARCHIVE_DIR, "write archives under DIR" }, CLI_ARCHIVE },
@@ -89,14 +89,24 @@ usage(const struct cli_spec *spec)
 {
 	const struct common_option *c;
 	const struct cli_option *e;
+	char help[128];
 
 	printf("usage: %s %s\n\n%s\n\noptions:\n", spec->name, spec->synopsis,
 	    spec->summary);
 	for (e = spec->extra; e != NULL && e->name != NULL; e++)
 		print_option(e);
-	for (c = common_options; c->o.name != NULL; c++)
-		if (c->group == 0 || (spec->flags & c->group))
-			print_option(&c->o);
+	for (c = common_options; c->o.name != NULL; c++) {
+		struct cli_option o = c->o;
+
+		if (c->group != 0 && !(spec->flags & c->group))
+			continue;
+		if (o.key == OPT_BATCH) {
+			snprintf(help, sizeof(help), "%s (default %ld)", o.help,
+			    spec->default_batch);
+			o.help = help;
+		}
+		print_option(&o);
+	}
 	printf("  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n\n%s",
 	    "-q", "only warnings and errors", "-v", "more detail",
 	    "-h, --help", "this help", "-V, --version", "print the version",

@@ -18,7 +18,7 @@ on_row(struct archiver *a, sqlite3_stmt *row)
 	struct expire_ctx *c = a->hooks.ctx;
 	int64_t id = -1, product = -1, taken = 0;
 	int i, rc;
-	bool has;
+	bool has = false;
 
 	for (i = 0; i < a->ncols; i++) {
 		const char *name = a->names[i];
@@ -34,9 +34,7 @@ on_row(struct archiver *a, sqlite3_stmt *row)
 	if (rc == J_OK && has && sqlite3_column_int64(c->taken, 0) > 0)
 		taken = sqlite3_column_int64(c->taken, 1);
 	sqlite3_reset(c->taken);
-	if (rc != J_OK || !has || sqlite3_column_type(c->taken, 0) == SQLITE_NULL)
-		return rc;
-	if (taken == 0)
+	if (rc != J_OK || taken == 0)
 		return J_OK;	/* took no stock: deleted with no move */
 
 	/* DO NOTHING if this reservation was already given back: then the
