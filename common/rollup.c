@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg.h"
 #include "log.h"
 #include "rollup.h"
 #include "runlog.h"
@@ -14,6 +15,9 @@
 #include "timefmt.h"
 
 #define TOP_PRODUCTS 10		/* SPEC 5: top_products holds the 10 most frequent */
+#define ROLLUP_MEMORY (16 << 20) /* bytes for one day's counters (SPEC 7: 32 MB a job) */
+#define ROLLUP_TOO_BIG (-2)
+#define CLAIM_BATCH 1000	/* days marked "being read" per transaction */	/* read_fast(): the day does not fit in memory */
 
 void
 day_list_free(struct day_list *l)
@@ -68,6 +72,7 @@ rollup_init(struct rollup *r, struct db *db)
 static void
 finalize_day_statements(struct rollup *r)
 {
+	db_finalize(&r->events);
 	db_finalize(&r->totals);
 	db_finalize(&r->products);
 	r->nprobes = 0;
@@ -94,10 +99,16 @@ prepare_day_statements(struct rollup *r, int n)
 	    "analytics_events", "created_at", NULL, n);
 	if (events == NULL)
 		return J_SOFTWARE;
+	rc = db_prepare(r->db, &r->events, events);
+	if (rc != J_OK) {
+		sqlite3_free(events);
+		return rc;
+	}
 	sql = sqlite3_mprintf("SELECT event_type, count(*), count(DISTINCT "
 	    "user_id), count(DISTINCT session_id) FROM (%s) GROUP BY event_type "
 	    "ORDER BY event_type", events);
-	rc = sql ? db_prepare(r->db, &r->totals, sql) : J_SOFTWARE;
+	if (rc == J_OK)
+		rc = sql ? db_prepare(r->db, &r->totals, sql) : J_SOFTWARE;
 	sqlite3_free(sql);
 	/* Ties go to the smaller product_id, as SPEC 5 asks. */
 	sql = sqlite3_mprintf("SELECT event_type, product_id, count(*) AS n "
@@ -216,22 +227,31 @@ rollup_forget_invalid(struct rollup *r)
 }
 
 int
-rollup_claim(struct rollup *r, int64_t day_ms)
+rollup_claim(struct rollup *r, const struct day_list *days)
 {
 	sqlite3_stmt *st;
 	char day[11];
+	size_t i;
 	int rc;
 
-	day_text(day_ms, day);
 	rc = db_prepare(r->db, &st, "INSERT INTO rollup_days (day, dirty) "
 	    "VALUES (:day, 2) ON CONFLICT (day) DO UPDATE SET dirty = 2 "
 	    "WHERE pruned_at IS NULL");
-	if (rc == J_OK)
+	/* Up to CLAIM_BATCH days per transaction: one commit, short lock. */
+	for (i = 0; rc == J_OK && i < days->n; i++) {
+		if (days->v[i].reason == RR_FROZEN)
+			continue;
+		if (!r->db->in_write && (rc = db_begin(r->db)) != J_OK)
+			break;
+		day_text(days->v[i].day_ms, day);
 		rc = db_bind_text(r->db, st, ":day", day);
-	if (rc == J_OK && (rc = db_begin(r->db)) == J_OK) {
-		rc = db_run(r->db, st);
-		rc = rc == J_OK ? db_commit(r->db) : (db_rollback(r->db), rc);
+		if (rc == J_OK)
+			rc = db_run(r->db, st);
+		if (rc == J_OK && (i + 1) % CLAIM_BATCH == 0)
+			rc = db_commit(r->db);
 	}
+	if (r->db->in_write)
+		rc = rc == J_OK ? db_commit(r->db) : (db_rollback(r->db), rc);
 	db_finalize(&st);
 	return rc;
 }
@@ -362,6 +382,108 @@ read_products(struct rollup *r, struct rollup_result *res)
 	return rc;
 }
 
+/* One event type's counters on the fast path. */
+struct group {
+	char *type;
+	int64_t count;
+	struct agg_table users, sessions, products;
+};
+
+static int
+group_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct group *)x)->type, ((const struct group *)y)->type);
+}
+
+static void
+groups_free(struct agg_budget *b, struct group *g, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(g[i].type);
+		agg_table_free(b, &g[i].users);
+		agg_table_free(b, &g[i].sessions);
+		agg_table_free(b, &g[i].products);
+	}
+	free(g);
+	agg_budget_free(b);
+}
+
+/*
+ * The fast path: read the day's events once and count them in C.  Returns
+ * J_OK, or ROLLUP_TOO_BIG (nothing in res) when the day does not fit in
+ * ROLLUP_MEMORY: the caller then lets SQLite count, spilling to disk.
+ */
+static int
+read_fast(struct rollup *r, struct rollup_result *res)
+{
+	struct agg_budget b = { NULL, 0, 0, 0, ROLLUP_MEMORY };
+	struct group *g = NULL, *cur;
+	size_t n = 0, cap = 0, i;
+	bool row;
+	int rc;
+
+	while ((rc = db_step(r->db, r->events, &row)) == J_OK && row) {
+		const char *type = (const char *)sqlite3_column_text(r->events, 0);
+
+		type = type ? type : "";
+		for (cur = NULL, i = 0; i < n; i++)
+			if (strcmp(g[i].type, type) == 0) {
+				cur = &g[i];
+				break;
+			}
+		if (cur == NULL) {
+			if (n == cap) {
+				struct group *v = realloc(g, (cap = cap ? cap * 2 : 8) * sizeof(*g));
+
+				if (v == NULL) {
+					rc = J_SOFTWARE;
+					break;
+				}
+				g = v;
+			}
+			cur = &g[n++];
+			memset(cur, 0, sizeof(*cur));
+			if ((cur->type = strdup(type)) == NULL) {
+				rc = J_SOFTWARE;
+				break;
+			}
+		}
+		cur->count++;
+		if (agg_add(&b, &cur->users, sqlite3_column_value(r->events, 1)) != 0 ||
+		    agg_add(&b, &cur->sessions, sqlite3_column_value(r->events, 2)) != 0 ||
+		    agg_add(&b, &cur->products, sqlite3_column_value(r->events, 3)) != 0) {
+			rc = ROLLUP_TOO_BIG;
+			break;
+		}
+	}
+	sqlite3_reset(r->events);
+	if (rc == J_OK && n > 0) {
+		qsort(g, n, sizeof(*g), group_cmp);
+		if ((res->rows = calloc(n, sizeof(*res->rows))) == NULL)
+			rc = J_SOFTWARE;
+	}
+	for (i = 0; rc == J_OK && i < n; i++) {
+		struct rollup_row *x = &res->rows[res->n++];
+		sqlite3_str *s = sqlite3_str_new(NULL);
+
+		x->event_type = g[i].type;
+		g[i].type = NULL;
+		x->count = g[i].count;
+		x->unique_users = (int64_t)g[i].users.used;
+		x->unique_sessions = (int64_t)g[i].sessions.used;
+		sqlite3_str_appendall(s, "{\"top_products\":[");
+		agg_top_json(&b, &g[i].products, TOP_PRODUCTS, "product_id", s);
+		sqlite3_str_appendall(s, "]}");
+		x->metadata = sqlite3_str_finish(s);
+		res->events += x->count;
+	}
+	res->cap = res->n;
+	groups_free(&b, g, n);
+	return rc;
+}
+
 int
 rollup_compute(struct rollup *r, int64_t day_ms, struct rollup_result *res)
 {
@@ -376,7 +498,8 @@ rollup_compute(struct rollup *r, int64_t day_ms, struct rollup_result *res)
 		return J_SOFTWARE;
 	if ((rc = prepare_day_statements(r, n)) != J_OK)
 		return rc;
-	if (tsprobe_bind(r->totals, p, n) != SQLITE_OK ||
+	if (tsprobe_bind(r->events, p, n) != SQLITE_OK ||
+	    tsprobe_bind(r->totals, p, n) != SQLITE_OK ||
 	    tsprobe_bind(r->products, p, n) != SQLITE_OK)
 		return db_fail(r->db, sqlite3_errcode(r->db->h), "bind failed");
 	day_text(day_ms, lo);
@@ -386,9 +509,15 @@ rollup_compute(struct rollup *r, int64_t day_ms, struct rollup_result *res)
 	 * from the same snapshot. */
 	if ((rc = db_exec(r->db, "BEGIN")) != J_OK)
 		return rc;
-	rc = read_totals(r, res);
-	if (rc == J_OK)
-		rc = read_products(r, res);
+	rc = read_fast(r, res);
+	if (rc == ROLLUP_TOO_BIG) {
+		log_debug("%s: too many distinct values for %d MB; counting in "
+		    "SQLite instead", lo, ROLLUP_MEMORY >> 20);
+		rollup_result_free(res);
+		rc = read_totals(r, res);
+		if (rc == J_OK)
+			rc = read_products(r, res);
+	}
 	if (rc == J_OK)
 		rc = db_bind_text(r->db, r->unreadable, ":lo", lo);
 	if (rc == J_OK)

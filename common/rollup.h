@@ -6,10 +6,10 @@
  * transaction, so a reader sees the old day or the new one, never half.
  *
  * Staleness comes from the rollup_days table, which the triggers of sql/002
- * keep: the app's writes mark the UTC day they touch as dirty.  Rolling a day
- * first marks it 2 ("being read"), reads, then writes and clears the mark only
- * if it is still 2; an event arriving meanwhile sets it back to 1, so the
- * next run rolls the day again and nothing is missed.
+ * keep: the app's writes mark the UTC day they touch as dirty.  A run first
+ * marks its days 2 ("being read"), then reads and writes each day, clearing
+ * the mark only if it is still 2; an event arriving meanwhile sets it back to
+ * 1, so the next run rolls the day again and nothing is missed.
  */
 #ifndef JOBS_ROLLUP_H
 #define JOBS_ROLLUP_H
@@ -56,7 +56,7 @@ struct rollup {
 	struct db *db;
 	enum ts_affinity aff;	/* of analytics_events.created_at */
 	int nprobes;		/* probe count the statements were built for */
-	sqlite3_stmt *totals, *products, *unreadable;
+	sqlite3_stmt *events, *totals, *products, *unreadable;
 };
 
 void day_list_free(struct day_list *l);
@@ -81,8 +81,12 @@ int rollup_range_days(struct rollup *r, int64_t from_ms, int64_t to_ms,
  * them; left alone they would block prune_events forever). */
 int rollup_forget_invalid(struct rollup *r);
 
-/* Mark the day as being read (dirty = 2): its own short write transaction. */
-int rollup_claim(struct rollup *r, int64_t day_ms);
+/*
+ * Mark the listed days as being read (dirty = 2), frozen ones excepted, in
+ * short write transactions.  A day left marked by a run that dies is rolled
+ * by the next one (every nonzero mark means "roll me").
+ */
+int rollup_claim(struct rollup *r, const struct day_list *days);
 
 /* Read and aggregate the day's events in one read transaction. */
 int rollup_compute(struct rollup *r, int64_t day_ms, struct rollup_result *out);

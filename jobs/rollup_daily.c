@@ -124,9 +124,6 @@ roll_days(struct job *j, struct rollup *r, const struct day_list *days,
 		if (d->day_ms >= today)
 			log_warn("%s is not over yet: its rollup is partial until it "
 			    "is rolled again", day);
-		if (!o->dry_run && ((rc = runlog_start(&j->run)) != J_OK ||
-		    (rc = rollup_claim(r, d->day_ms)) != J_OK))
-			break;
 		if ((rc = rollup_compute(r, d->day_ms, &res)) == J_OK && !o->dry_run)
 			rc = rollup_store(r, d->day_ms, &res, &frozen);
 		if (rc == J_OK && !frozen) {
@@ -190,6 +187,9 @@ main(int argc, char **argv)
 		rc = args.date || args.from ?
 		    rollup_range_days(&r, args.from_ms, args.to_ms, &days) :
 		    rollup_catchup_days(&r, ts_floor_day(o.now_ms), &days);
+	if (rc == J_OK && !o.dry_run && days.n > 0 &&
+	    (rc = runlog_start(&j.run)) == J_OK)
+		rc = rollup_claim(&r, &days);
 	if (rc == J_OK)
 		rc = roll_days(&j, &r, &days, &t, &left);
 	stopped = left > 0;

@@ -26,7 +26,8 @@ is() {	# is GOT EXPECTED DESCRIPTION
 		echo "ok $TAP_N - $3"
 	else
 		echo "not ok $TAP_N - $3"
-		printf '#   got:      %s\n#   expected: %s\n' "$1" "$2" | sed '3,$s/^/#   /'
+		printf '%s\n' "$1" | sed 's/^/#   got:      /'
+		printf '%s\n' "$2" | sed 's/^/#   expected: /'
 		TAP_FAILED=$((TAP_FAILED + 1))
 	fi
 }
