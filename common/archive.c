@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +16,14 @@
 #include <zlib.h>
 
 #include "archive.h"
+#include "archive_file.h"
 #include "job.h"
 #include "log.h"
 #include "status.h"
 #include "timefmt.h"
 
-#define GZ_LEVEL	"wb6"		/* gzip -6: SPEC 7 compares sizes against it */
-#define GZ_BUFFER	(128 * 1024)	/* bytes: fewer write(2) calls */
 #define VERIFY_RETRIES	3		/* re-reads of a batch whose rows changed */
-#define DIR_MODE	0750		/* archive directories: not world-readable */
-#define FILE_MODE	0600		/* archive files hold personal data */
+#define IDS_MAX		(512 * 1024)	/* ids of one day held at once: 4 MB */
 
 struct table_def {
 	const char *table, *column;
@@ -46,25 +43,6 @@ struct batch {
 	struct jbuf json;
 	int64_t min_id, max_id;
 };
-
-static int
-fail_errno(struct archiver *a, int status, const char *what, const char *path)
-{
-	int e = errno;
-
-	snprintf(a->err, sizeof(a->err), "cannot %s '%s%s%s': %s", what,
-	    a->dir_abs, path[0] ? "/" : "", path, strerror(e));
-	errno = e;
-	return status;
-}
-
-/* Disk full and I/O errors are 74; anything else about files is 73. */
-static int
-io_status(int e)
-{
-	return (e == ENOSPC || e == EIO || e == EDQUOT || e == EFBIG || e == EROFS) ?
-	    J_IOERR : J_CANTCREAT;
-}
 
 const char *
 archive_error(const struct archiver *a)
@@ -160,13 +138,10 @@ archive_open(struct archiver *a, struct db *db, struct runlog *run,
 		}
 	if (a->table == NULL)
 		return J_SOFTWARE;
-	/* A file size limit must give EFBIG (reported, nothing deleted), not
-	 * kill the process halfway. */
-	signal(SIGXFSZ, SIG_IGN);
 
 	if (dir != NULL) {
 		if (stat(dir, &sb) != 0)
-			return fail_errno(a, J_CANTCREAT, "use archive directory", "");
+			return afile_fail(a, J_CANTCREAT, "use archive directory", "");
 		if (!S_ISDIR(sb.st_mode)) {
 			snprintf(a->err, sizeof(a->err), "archive directory '%s' is "
 			    "not a directory", dir);
@@ -174,9 +149,9 @@ archive_open(struct archiver *a, struct db *db, struct runlog *run,
 		}
 		if (realpath(dir, a->dir_abs) == NULL ||
 		    (a->dirfd = open(a->dir_abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-			return fail_errno(a, J_CANTCREAT, "open archive directory", "");
+			return afile_fail(a, J_CANTCREAT, "open archive directory", "");
 		if (faccessat(a->dirfd, ".", W_OK | X_OK, AT_EACCESS) != 0)
-			return fail_errno(a, J_CANTCREAT, "write to archive directory", "");
+			return afile_fail(a, J_CANTCREAT, "write to archive directory", "");
 	}
 	if ((rc = read_columns(a)) != J_OK || (rc = read_dbid(a)) != J_OK)
 		return rc;
@@ -197,184 +172,6 @@ archive_close(struct archiver *a)
 	if (a->dirfd >= 0)
 		close(a->dirfd);
 	a->dirfd = -1;
-}
-
-/*
- * Open (creating if asked) one directory level below dfd without following
- * a symlink.  A directory we create is made durable by fsync of its parent.
- */
-static int
-open_subdir(int dfd, const char *name, bool create)
-{
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd >= 0 || errno != ENOENT || !create)
-		return fd;
-	if (mkdirat(dfd, name, DIR_MODE) != 0 && errno != EEXIST)
-		return -1;
-	if (fsync(dfd) != 0)
-		return -1;
-	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
-/* <root>/<table>/date=<day>, opened; -1 with errno on failure. */
-static int
-open_partition(int rootfd, const char *table, const char *day, bool create)
-{
-	char part[32];
-	int tfd, pfd, e;
-
-	if ((tfd = open_subdir(rootfd, table, create)) < 0)
-		return -1;
-	snprintf(part, sizeof(part), "date=%s", day);
-	pfd = open_subdir(tfd, part, create);
-	e = errno;
-	close(tfd);
-	errno = e;
-	return pfd;
-}
-
-static void
-random_hex(char *out, size_t size)
-{
-	unsigned char r[4];
-	size_t i;
-
-	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
-		unsigned v = (unsigned)getpid() ^ (unsigned)db_mono_ms();
-
-		memcpy(r, &v, sizeof(r));
-	}
-	for (i = 0; i < sizeof(r) && 2 * i + 2 < size; i++)
-		snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
-/*
- * Write buf as gzip to <partition>/<name>, durably (archive.h step 3).  On
- * failure nothing is left behind under either name.
- */
-static int
-write_file(struct archiver *a, const char *day, const char *name,
-    const struct jbuf *buf, int64_t *bytes)
-{
-	char tmp[256], rel[512];
-	struct stat sb;
-	gzFile gz = NULL;
-	int pfd, fd = -1, gfd, status = J_OK, e;
-	bool linked = false;
-
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	snprintf(rel, sizeof(rel), "%s/date=%s/%s", a->table, day, tmp);
-	if ((pfd = open_partition(a->dirfd, a->table, day, true)) < 0)
-		return fail_errno(a, io_status(errno), "create directory for", rel);
-	fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    FILE_MODE);
-	if (fd < 0) {
-		status = fail_errno(a, io_status(errno), "create", rel);
-		close(pfd);
-		return status;
-	}
-	/* gzclose() closes its descriptor; keep ours for the fsync. */
-	if ((gfd = dup(fd)) < 0 || (gz = gzdopen(gfd, GZ_LEVEL)) == NULL) {
-		e = errno;
-		if (gfd >= 0)
-			close(gfd);
-		errno = e ? e : ENOMEM;
-		status = fail_errno(a, io_status(errno), "write", rel);
-		goto out;
-	}
-	gzbuffer(gz, GZ_BUFFER);
-	errno = 0;
-	if (buf->len > 0 && gzwrite(gz, buf->p, (unsigned)buf->len) != (int)buf->len) {
-		e = errno ? errno : EIO;
-		gzclose(gz);
-		errno = e;
-		status = fail_errno(a, io_status(e), "write", rel);
-		goto out;
-	}
-	/* A full disk often shows only here, when the last block is flushed. */
-	errno = 0;
-	if (gzclose(gz) != Z_OK) {
-		e = errno ? errno : EIO;
-		errno = e;
-		status = fail_errno(a, io_status(e), "write", rel);
-		goto out;
-	}
-	/* Never retry a failed fsync: the page cache may have dropped the data. */
-	if (fsync(fd) != 0 || fstat(fd, &sb) != 0) {
-		status = fail_errno(a, io_status(errno), "sync", rel);
-		goto out;
-	}
-	*bytes = sb.st_size;
-	snprintf(rel, sizeof(rel), "%s/date=%s/%s", a->table, day, name);
-	if (linkat(pfd, tmp, pfd, name, 0) != 0) {
-		status = fail_errno(a, io_status(errno), "create", rel);
-		goto out;
-	}
-	linked = true;
-	if (unlinkat(pfd, tmp, 0) != 0 || fsync(pfd) != 0) {
-		status = fail_errno(a, io_status(errno), "sync directory of", rel);
-		goto out;
-	}
-out:
-	if (status != J_OK) {
-		e = errno;
-		unlinkat(pfd, tmp, 0);
-		if (linked)
-			unlinkat(pfd, name, 0);
-		errno = e;
-	}
-	if (fd >= 0)
-		close(fd);
-	close(pfd);
-	return status;
-}
-
-/* Remove an unfinished archive file (both names); ENOENT is fine. */
-static int
-remove_file(struct archiver *a, const char *archive_dir, const char *path)
-{
-	char dirpart[512], tmp[300], *slash;
-	const char *name;
-	int rootfd, tfd, pfd, status = J_OK;
-
-	snprintf(dirpart, sizeof(dirpart), "%s", path);
-	if ((slash = strrchr(dirpart, '/')) == NULL)
-		return J_SOFTWARE;
-	*slash = '\0';
-	name = slash + 1;
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	if ((rootfd = open(archive_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		snprintf(a->err, sizeof(a->err), "cannot clean up after a crashed "
-		    "run: archive directory '%s': %s", archive_dir, strerror(errno));
-		return J_CANTCREAT;
-	}
-	/* dirpart is "<table>/date=<day>": walk it without following links. */
-	slash = strchr(dirpart, '/');
-	if (slash == NULL) {
-		close(rootfd);
-		return J_SOFTWARE;
-	}
-	*slash = '\0';
-	tfd = open_subdir(rootfd, dirpart, false);
-	pfd = tfd >= 0 ? open_subdir(tfd, slash + 1, false) : -1;
-	if (pfd < 0 && errno != ENOENT) {
-		snprintf(a->err, sizeof(a->err), "cannot clean up '%s/%s': %s",
-		    archive_dir, path, strerror(errno));
-		status = J_CANTCREAT;
-	} else if (pfd >= 0) {
-		if ((unlinkat(pfd, name, 0) != 0 && errno != ENOENT) ||
-		    (unlinkat(pfd, tmp, 0) != 0 && errno != ENOENT) || fsync(pfd) != 0) {
-			snprintf(a->err, sizeof(a->err), "cannot remove unfinished "
-			    "archive '%s/%s': %s", archive_dir, path, strerror(errno));
-			status = io_status(errno);
-		}
-		close(pfd);
-	}
-	if (tfd >= 0)
-		close(tfd);
-	close(rootfd);
-	return status;
 }
 
 static int
@@ -416,7 +213,7 @@ archive_recover(struct archiver *a)
 		sqlite3_reset(st);
 		/* The rows of an unfinished file are all still in the table:
 		 * remove the file first, then its manifest row. */
-		if ((rc = remove_file(a, dir, path)) != J_OK)
+		if ((rc = afile_remove(a, dir, path)) != J_OK)
 			break;
 		if ((rc = forget_manifest(a, id)) != J_OK)
 			break;
@@ -469,49 +266,70 @@ batch_add(struct batch *b, int64_t id, uint64_t digest)
 	return J_OK;
 }
 
-/* Statements of one run, rebuilt when the number of probes changes. */
+/* Statements of one run; the per-day ones are rebuilt when the number of
+ * probes changes. */
 struct stmts {
-	int nday;			/* probes in `select` */
-	sqlite3_stmt *select;		/* one batch of a day's rows */
+	int nday;			/* probes in `ids` and `select` */
+	sqlite3_stmt *ids;		/* ids of a day's rows (index only) */
+	sqlite3_stmt *select;		/* a day's rows, for --dry-run */
 	sqlite3_stmt *first;		/* first row of one probe, in index order */
+	sqlite3_stmt *by_id;		/* one row, if it is still due */
 	sqlite3_stmt *verify;		/* a row by id, inside the commit */
 	sqlite3_stmt *del;
-	sqlite3_stmt *intent, *done;
+	sqlite3_stmt *intent, *done, *unreadable;
 };
 
 static void
 stmts_free(struct stmts *s)
 {
+	db_finalize(&s->ids);
 	db_finalize(&s->select);
 	db_finalize(&s->first);
+	db_finalize(&s->by_id);
 	db_finalize(&s->verify);
 	db_finalize(&s->del);
 	db_finalize(&s->intent);
 	db_finalize(&s->done);
+	db_finalize(&s->unreadable);
+}
+
+/* Prepare sqlite3_mprintf() text, then free it. */
+static int
+prepare_owned(struct archiver *a, sqlite3_stmt **st, char *sql)
+{
+	int rc = sql ? db_prepare(a->db, st, sql) : J_SOFTWARE;
+
+	sqlite3_free(sql);
+	return rc;
 }
 
 static int
 stmts_prepare(struct archiver *a, struct stmts *s)
 {
-	char *sql;
+	const char *f = a->row_filter;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	sql = sqlite3_mprintf("SELECT \"%w\" FROM \"%w\" WHERE \"%w\" >= ?1 AND "
-	    "\"%w\" < ?2 AND ts_in(\"%w\", ?3, ?4, ?5)%s%s%s ORDER BY \"%w\" "
-	    "LIMIT 1", a->column, a->table, a->column, a->column, a->column,
-	    a->row_filter ? " AND (" : "", a->row_filter ? a->row_filter : "",
-	    a->row_filter ? ")" : "", a->column);
-	rc = sql ? db_prepare(a->db, &s->first, sql) : J_SOFTWARE;
-	sqlite3_free(sql);
-	sql = sqlite3_mprintf("SELECT * FROM \"%w\" WHERE id = :id", a->table);
+	rc = prepare_owned(a, &s->first, sqlite3_mprintf("SELECT \"%w\" FROM \"%w\" "
+	    "WHERE \"%w\" >= ?1 AND \"%w\" < ?2 AND ts_in(\"%w\", ?3, ?4, ?5)%s%s%s "
+	    "ORDER BY \"%w\" LIMIT 1", a->column, a->table, a->column, a->column,
+	    a->column, f ? " AND (" : "", f ? f : "", f ? ")" : "", a->column));
+	/* The time test again: the row may have changed since its id was read. */
 	if (rc == J_OK)
-		rc = sql ? db_prepare(a->db, &s->verify, sql) : J_SOFTWARE;
-	sqlite3_free(sql);
-	sql = sqlite3_mprintf("DELETE FROM \"%w\" WHERE id = :id", a->table);
+		rc = prepare_owned(a, &s->by_id, sqlite3_mprintf("SELECT * FROM \"%w\" "
+		    "WHERE id = :id AND ts_ms(\"%w\") >= :lo AND ts_ms(\"%w\") < :hi%s%s%s",
+		    a->table, a->column, a->column, f ? " AND (" : "", f ? f : "",
+		    f ? ")" : ""));
 	if (rc == J_OK)
-		rc = sql ? db_prepare(a->db, &s->del, sql) : J_SOFTWARE;
-	sqlite3_free(sql);
+		rc = prepare_owned(a, &s->verify, sqlite3_mprintf("SELECT * FROM \"%w\" "
+		    "WHERE id = :id", a->table));
+	if (rc == J_OK)
+		rc = prepare_owned(a, &s->del, sqlite3_mprintf("DELETE FROM \"%w\" "
+		    "WHERE id = :id", a->table));
+	if (rc == J_OK)
+		rc = prepare_owned(a, &s->unreadable, sqlite3_mprintf("SELECT count(*) "
+		    "FROM \"%w\" INDEXED BY \"idx_%w_%w\" WHERE ts_ms(\"%w\") IS NULL",
+		    a->table, a->table, a->column, a->column));
 	if (rc == J_OK)
 		rc = db_prepare(a->db, &s->intent, "INSERT INTO archive_manifest "
 		    "(job, table_name, day, archive_dir, path, state, run_id, "
@@ -526,19 +344,25 @@ stmts_prepare(struct archiver *a, struct stmts *s)
 }
 
 static int
-prepare_day_select(struct archiver *a, struct stmts *s, int n)
+prepare_day(struct archiver *a, struct stmts *s, int n)
 {
-	char *u, *sql;
+	char *u;
 	int rc;
 
 	if (s->nday == n)
 		return J_OK;
+	db_finalize(&s->ids);
 	db_finalize(&s->select);
 	s->nday = 0;
+	u = tsprobe_union_sql("id", a->table, a->column, a->row_filter, n);
+	rc = prepare_owned(a, &s->ids, u ? sqlite3_mprintf("%s LIMIT ?%d", u,
+	    5 * n + 1) : NULL);
+	sqlite3_free(u);
+	/* --dry-run encodes rows in the order the real run writes them (by id),
+	 * so its byte counts are the real ones. */
 	u = tsprobe_union_sql("*", a->table, a->column, a->row_filter, n);
-	sql = u ? sqlite3_mprintf("%s LIMIT ?%d", u, 5 * n + 1) : NULL;
-	rc = sql ? db_prepare(a->db, &s->select, sql) : J_SOFTWARE;
-	sqlite3_free(sql);
+	if (rc == J_OK)
+		rc = prepare_owned(a, &s->select, u ? sqlite3_mprintf("%s ORDER BY id", u) : NULL);
 	sqlite3_free(u);
 	if (rc == J_OK)
 		s->nday = n;
@@ -550,18 +374,19 @@ prepare_day_select(struct archiver *a, struct stmts *s, int n)
  * known: the first row of each probe in index order.  Numbers and digit text
  * sort in time order, so their first row is their earliest.  Date text sorts
  * by local time, up to 14 hours off UTC either way, so from its first row we
- * step back two days: no earlier day can hold such a row.  Returns J_OK with
- * *day_ms = -1 when nothing is left.
+ * step back two days: no earlier day can hold such a row.  *found is false
+ * when nothing is left.
  */
 static int
 find_day(struct archiver *a, struct stmts *s, int64_t lo_ms, int64_t cutoff,
-    int64_t *day_ms)
+    int64_t *day_ms, bool *found)
 {
 	struct tsprobe p[TSPROBE_MAX];
 	int i, n, rc = J_OK;
 	bool row;
 
-	*day_ms = -1;
+	*found = false;
+	*day_ms = 0;
 	n = tsprobe_interval(lo_ms, cutoff, a->aff, p, TSPROBE_MAX);
 	if (n < 0)
 		return J_SOFTWARE;
@@ -578,8 +403,9 @@ find_day(struct archiver *a, struct stmts *s, int64_t lo_ms, int64_t cutoff,
 				d -= 2 * TS_MS_PER_DAY;
 			if (d < ts_floor_day(lo_ms))
 				d = ts_floor_day(lo_ms);
-			if (*day_ms < 0 || d < *day_ms)
+			if (!*found || d < *day_ms)
 				*day_ms = d;
+			*found = true;
 		}
 		sqlite3_reset(s->first);
 	}
@@ -593,31 +419,76 @@ out_of_time(struct archiver *a)
 	    db_mono_ms() - a->started >= a->max_runtime * 1000;
 }
 
-/* Step 1: read one batch of the day's rows and encode them. */
+/*
+ * A day's due rows, by id.  The ids come from the index alone (the rowid is
+ * in every index entry) and are sorted, so each batch is a run of nearby
+ * ids: its deletes touch each table and index page once, not once per batch.
+ * At most IDS_MAX ids are held; a larger day is done in several rounds.
+ */
+struct day_ids {
+	int64_t *v;
+	size_t n, pos;
+	bool more;		/* IDS_MAX reached: collect again afterwards */
+};
+
 static int
-read_batch(struct archiver *a, struct stmts *s, const struct tsprobe *p, int n,
-    struct batch *b)
+id_cmp(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static int
+collect_ids(struct archiver *a, struct stmts *s, const struct tsprobe *p,
+    int n, struct day_ids *d)
 {
 	bool row;
 	int rc;
 
-	batch_reset(b);
-	if (tsprobe_bind(s->select, p, n) != SQLITE_OK ||
-	    sqlite3_bind_int64(s->select, 5 * n + 1, a->batch_size) != SQLITE_OK)
+	d->n = d->pos = 0;
+	if (d->v == NULL && (d->v = malloc(IDS_MAX * sizeof(*d->v))) == NULL)
+		return J_SOFTWARE;
+	if (tsprobe_bind(s->ids, p, n) != SQLITE_OK ||
+	    sqlite3_bind_int64(s->ids, 5 * n + 1, IDS_MAX) != SQLITE_OK)
 		return db_fail(a->db, sqlite3_errcode(a->db->h), "bind failed");
-	if ((rc = db_exec(a->db, "BEGIN")) != J_OK)
-		return rc;
-	while ((rc = db_step(a->db, s->select, &row)) == J_OK && row) {
-		int64_t id = sqlite3_column_int64(s->select, a->id_col);
+	while ((rc = db_step(a->db, s->ids, &row)) == J_OK && row)
+		d->v[d->n++] = sqlite3_column_int64(s->ids, 0);
+	sqlite3_reset(s->ids);
+	d->more = d->n == IDS_MAX;
+	qsort(d->v, d->n, sizeof(*d->v), id_cmp);
+	return rc;
+}
 
-		if (a->dir != NULL && jsonl_row(&b->json, s->select, a->ncols, a->names) != 0) {
-			rc = J_SOFTWARE;
-			break;
+/* Step 1: read the next batch of ids (rows still due only) and encode it. */
+static int
+read_batch(struct archiver *a, struct stmts *s, const struct day_ids *d,
+    int64_t lo, int64_t hi, struct batch *b)
+{
+	size_t i, end = d->pos + (size_t)a->batch_size;
+	bool row;
+	int rc;
+
+	batch_reset(b);
+	if (end > d->n)
+		end = d->n;
+	if ((rc = db_bind_int64(a->db, s->by_id, ":lo", lo)) != J_OK ||
+	    (rc = db_bind_int64(a->db, s->by_id, ":hi", hi)) != J_OK ||
+	    (rc = db_exec(a->db, "BEGIN")) != J_OK)
+		return rc;
+	for (i = d->pos; rc == J_OK && i < end; i++) {
+		rc = db_bind_int64(a->db, s->by_id, ":id", d->v[i]);
+		if (rc == J_OK)
+			rc = db_step(a->db, s->by_id, &row);
+		if (rc == J_OK && row) {
+			if (a->dir != NULL &&
+			    jsonl_row(&b->json, s->by_id, a->ncols, a->names) != 0)
+				rc = J_SOFTWARE;
+			else
+				rc = batch_add(b, d->v[i], jsonl_row_digest(s->by_id, a->ncols));
 		}
-		if ((rc = batch_add(b, id, jsonl_row_digest(s->select, a->ncols))) != J_OK)
-			break;
+		sqlite3_reset(s->by_id);
 	}
-	sqlite3_reset(s->select);
 	if (rc == J_OK)
 		return db_exec(a->db, "COMMIT");
 	db_rollback(a->db);
@@ -696,6 +567,8 @@ commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
 			rc = J_SOFTWARE;
 		}
 	}
+	if (rc == J_OK && !*changed && a->hooks.after_delete != NULL)
+		rc = a->hooks.after_delete(a, day_ms);
 	if (rc == J_OK && !*changed && manifest_id > 0) {
 		runlog_clock(now);
 		rc = db_bind_int64(a->db, s->done, ":rows", (int64_t)b->n);
@@ -728,7 +601,7 @@ commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
 static int
 discard_file(struct archiver *a, const char *path, int64_t manifest_id)
 {
-	int rc = remove_file(a, a->dir_abs, path);
+	int rc = afile_remove(a, a->dir_abs, path);
 
 	return rc == J_OK ? forget_manifest(a, manifest_id) : rc;
 }
@@ -745,10 +618,10 @@ note_day(struct archiver *a, int64_t day_ms)
 	ts_format_day(a->last_day, a->run->window_end);
 }
 
-/* One batch, steps 1 to 4; *n_read gets the rows read (0: the day is done). */
+/* One batch of ids, steps 1 to 4. */
 static int
 do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
-    const struct tsprobe *p, int n, bool first, size_t *n_read)
+    int64_t end, const struct day_ids *d, bool first)
 {
 	char day[11], name[160], path[256], rnd[9];
 	int64_t manifest_id = 0, bytes = 0;
@@ -757,9 +630,8 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 
 	ts_format_day(day_ms, day);
 	for (tries = 0; changed && tries < VERIFY_RETRIES; tries++) {
-		if ((rc = read_batch(a, s, p, n, b)) != J_OK)
+		if ((rc = read_batch(a, s, d, day_ms, end, b)) != J_OK)
 			return rc;
-		*n_read = b->n;
 		if (b->n == 0)
 			return J_OK;
 		/* A day is judged only once it is known to hold rows. */
@@ -769,19 +641,19 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 		if ((rc = runlog_start(a->run)) != J_OK)
 			return rc;
 		if (a->dir != NULL) {
-			random_hex(rnd, sizeof(rnd));
+			afile_random_hex(rnd, sizeof(rnd));
 			snprintf(name, sizeof(name), "%s-%lld-%lld-%s.jsonl.gz", a->dbid,
 			    (long long)b->min_id, (long long)b->max_id, rnd);
 			snprintf(path, sizeof(path), "%s/date=%s/%s", a->table, day, name);
 			if ((rc = record_intent(a, s, day, path, &manifest_id)) != J_OK)
 				return rc;
-			if ((rc = write_file(a, day, name, &b->json, &bytes)) != J_OK) {
+			if ((rc = afile_write(a, day, name, &b->json, &bytes)) != J_OK) {
 				forget_manifest(a, manifest_id);
 				return rc;
 			}
 		}
-		rc = commit_batch(a, s, b, day_ms, b->n < (size_t)a->batch_size,
-		    manifest_id, bytes, &changed);
+		rc = commit_batch(a, s, b, day_ms, !d->more &&
+		    d->pos + (size_t)a->batch_size >= d->n, manifest_id, bytes, &changed);
 		if ((rc != J_OK || changed) && a->dir != NULL) {
 			int rc2 = discard_file(a, path, manifest_id);
 
@@ -797,7 +669,6 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 	if (changed) {
 		log_warn("%s: rows of %s keep changing while being archived; "
 		    "left for the next run", day, a->table);
-		*n_read = 0;
 		return J_OK;
 	}
 	a->rows += (int64_t)b->n;
@@ -827,8 +698,7 @@ dry_day(struct archiver *a, struct stmts *s, int64_t day_ms,
 	memset(&z, 0, sizeof(z));
 	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return J_SOFTWARE;
-	if (tsprobe_bind(s->select, p, n) != SQLITE_OK ||
-	    sqlite3_bind_int64(s->select, 5 * n + 1, INT64_MAX) != SQLITE_OK) {
+	if (tsprobe_bind(s->select, p, n) != SQLITE_OK) {
 		deflateEnd(&z);
 		return db_fail(a->db, sqlite3_errcode(a->db->h), "bind failed");
 	}
@@ -862,15 +732,65 @@ dry_day(struct archiver *a, struct stmts *s, int64_t day_ms,
 	if (a->hooks.day_check != NULL && (rc = a->hooks.day_check(a, day_ms)) != J_OK)
 		return rc;
 	ts_format_day(day_ms, day);
-	log_info("would archive %s: %lld rows of %s in %lld files, about %lld "
-	    "bytes", day, (long long)rows, a->table,
-	    (long long)((rows + a->batch_size - 1) / a->batch_size),
-	    a->dir ? (long long)zbytes : 0LL);
+	if (a->dir != NULL)
+		log_info("would archive %s: %lld rows of %s in %lld files, about "
+		    "%lld bytes", day, (long long)rows, a->table,
+		    (long long)((rows + a->batch_size - 1) / a->batch_size),
+		    (long long)zbytes);
+	else
+		log_info("would delete %s: %lld rows of %s (no archive)", day,
+		    (long long)rows, a->table);
 	a->rows += rows;
 	a->files += a->dir ? (rows + a->batch_size - 1) / a->batch_size : 0;
 	a->bytes += a->dir ? zbytes : 0;
 	note_day(a, day_ms);
 	return J_OK;
+}
+
+/*
+ * Count the rows whose time cannot be read, for the summary line: they are
+ * never archived, and an operator should know they pile up (a warning every
+ * night would only teach cron's readers to ignore mail).  One pass over the
+ * time column's index, no table rows read, once per run.
+ */
+static int
+count_unreadable(struct archiver *a, struct stmts *s)
+{
+	bool row;
+	int rc = db_step(a->db, s->unreadable, &row);
+
+	if (rc == J_OK && row)
+		a->unreadable = sqlite3_column_int64(s->unreadable, 0);
+	sqlite3_reset(s->unreadable);
+	return rc;
+}
+
+/* Archive one day: every batch of every round of ids. */
+static int
+archive_day(struct archiver *a, struct stmts *s, struct batch *b, int64_t day,
+    int64_t end, const struct tsprobe *p, int n)
+{
+	struct day_ids d = { NULL, 0, 0, false };
+	int64_t before;
+	bool first = true;
+	int rc;
+
+	do {
+		before = a->rows;
+		if ((rc = collect_ids(a, s, p, n, &d)) != J_OK)
+			break;
+		for (; rc == J_OK && d.pos < d.n; d.pos += (size_t)a->batch_size) {
+			if (out_of_time(a)) {
+				a->stopped = true;
+				break;
+			}
+			rc = do_batch(a, s, b, day, end, &d, first);
+			first = false;
+		}
+		/* A full round that archived nothing would only repeat itself. */
+	} while (rc == J_OK && !a->stopped && d.more && a->rows > before);
+	free(d.v);
+	return rc;
 }
 
 int
@@ -879,36 +799,24 @@ archive_run(struct archiver *a, int64_t cutoff)
 	struct stmts s;
 	struct batch b;
 	struct tsprobe p[TSPROBE_MAX];
-	int64_t lo = TS_MIN_MS, day;
-	size_t n_read;
+	int64_t lo = TS_MIN_MS, day = 0;
+	bool found;
 	int rc, n;
 
 	memset(&b, 0, sizeof(b));
-	if ((rc = stmts_prepare(a, &s)) != J_OK)
+	if ((rc = stmts_prepare(a, &s)) != J_OK || (rc = count_unreadable(a, &s)) != J_OK)
 		goto out;
-	while ((rc = find_day(a, &s, lo, cutoff, &day)) == J_OK && day >= 0) {
+	while ((rc = find_day(a, &s, lo, cutoff, &day, &found)) == J_OK && found) {
 		int64_t end = day + TS_MS_PER_DAY < cutoff ? day + TS_MS_PER_DAY : cutoff;
 
 		if ((n = tsprobe_interval(day, end, a->aff, p, TSPROBE_MAX)) <= 0) {
 			rc = J_SOFTWARE;
 			break;
 		}
-		if ((rc = prepare_day_select(a, &s, n)) != J_OK)
+		if ((rc = prepare_day(a, &s, n)) != J_OK)
 			break;
-		if (a->dry_run) {
-			rc = dry_day(a, &s, day, p, n);
-		} else {
-			bool first = true;
-
-			do {
-				if (out_of_time(a)) {
-					a->stopped = true;
-					break;
-				}
-				rc = do_batch(a, &s, &b, day, p, n, first, &n_read);
-				first = false;
-			} while (rc == J_OK && n_read == (size_t)a->batch_size);
-		}
+		rc = a->dry_run ? dry_day(a, &s, day, p, n) :
+		    archive_day(a, &s, &b, day, end, p, n);
 		if (rc != J_OK || a->stopped)
 			break;
 		lo = end;
@@ -950,15 +858,16 @@ archive_pass(struct job *j, const char *table, int64_t cutoff_ms,
 		snprintf(summary, size, "%s (after %lld rows archived)",
 		    archive_error(&a), (long long)a.rows);
 	else if (a.rows == 0 && !a.stopped)
-		snprintf(summary, size, "nothing to do: no %s rows before %s",
-		    table, cutoff);
+		snprintf(summary, size, "nothing to do: no %s rows before %s; %lld "
+		    "unreadable timestamps", table, cutoff, (long long)a.unreadable);
 	else
 		snprintf(summary, size, "%s %lld rows of %s %s %lld files (%lld "
-		    "bytes) from %lld days (%s..%s) before %s; %.2f s%s",
+		    "bytes) from %lld days (%s..%s) before %s; %lld unreadable "
+		    "timestamps; %.2f s%s",
 		    o->dry_run ? "would archive" : o->no_archive ? "deleted" : "archived",
 		    (long long)a.rows, table, o->no_archive ? "without archive," : "into",
 		    (long long)a.files, (long long)a.bytes, (long long)a.days, first,
-		    last, cutoff, job_seconds(j),
+		    last, cutoff, (long long)a.unreadable, job_seconds(j),
 		    a.stopped ? "; stopped at --max-runtime, the next run goes on" : "");
 	*stopped = a.stopped;
 	archive_close(&a);

@@ -6,8 +6,9 @@
  * Exactly once.  Every row is always in exactly one place: the table, or one
  * complete archive file listed as 'done' in archive_manifest.  Each batch:
  *
- *   1. read   Select up to --batch-size rows of one UTC day (one snapshot)
- *             and encode them; remember each row's id and digest.
+ *   1. read   Take the next --batch-size ids of one UTC day's rows (sorted,
+ *             from the index) and read those rows that are still due, in one
+ *             snapshot; encode them; remember each row's id and digest.
  *   2. intent Insert a manifest row: state 'writing', the file's name (with
  *             this database's id and a random part), in its own transaction.
  *   3. write  Write ".<name>.tmp" (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600),
@@ -55,6 +56,8 @@ struct archive_hooks {
 	/* In the commit transaction, for each row (st holds the row's columns,
 	 * as in the table) before it is deleted. */
 	int (*on_row)(struct archiver *a, sqlite3_stmt *row);
+	/* In the commit transaction, after the batch's DELETEs. */
+	int (*after_delete)(struct archiver *a, int64_t day_ms);
 	void *ctx;
 };
 
@@ -82,6 +85,7 @@ struct archiver {
 
 	/* totals of the run */
 	int64_t rows, files, bytes, days;
+	int64_t unreadable;		/* rows met whose time cannot be read */
 	int64_t first_day, last_day;	/* -1 until a day is done */
 	bool stopped;			/* --max-runtime reached */
 	char err[1024];			/* a failure outside SQLite (files) */

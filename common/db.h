@@ -27,7 +27,11 @@ struct db {
 	bool in_write;		/* inside db_begin() .. db_commit()/db_rollback() */
 	int64_t write_started;	/* monotonic ms when the write began */
 	int64_t longest_write;	/* milliseconds, longest write transaction so far */
+	int wal_frames;		/* frames in the WAL after our last commit */
 };
+
+/* Checkpoint once the WAL holds this many pages: SQLite's own default. */
+#define DB_CHECKPOINT_FRAMES 1000
 
 /*
  * Open path.  Returns J_OK; J_NOINPUT if the file is missing (DB_READ,

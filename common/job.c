@@ -2,6 +2,7 @@
  * Begin and end of a job run (see job.h), so that every job takes its lock,
  * opens the database and records its run the same way.
  */
+#include <signal.h>
 #include <stdio.h>
 
 #include "job.h"
@@ -19,6 +20,9 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 	j->o = o;
 	j->lock.fd = -1;
 	j->started = db_mono_ms();
+	/* A file size limit (ulimit -f) must give EFBIG, reported as an I/O
+	 * error with nothing lost, not kill the process halfway. */
+	signal(SIGXFSZ, SIG_IGN);
 	/* Open first: a missing database is 66 and leaves no lock file behind. */
 	rc = db_open(&j->db, o->db_path, o->dry_run ? DB_READ : DB_WRITE,
 	    o->busy_timeout);
@@ -48,6 +52,7 @@ job_end(struct job *j, int rc, bool stopped, const char *summary)
 		log_info("%s", summary);
 	else
 		log_error("%s", summary);
+	log_debug("longest write transaction: %lld ms", (long long)j->db.longest_write);
 	runlog_finish(&j->run, rc, stopped, summary);
 	if (db_close(&j->db) != J_OK && rc == J_OK) {
 		log_error("%s", j->db.err);

@@ -119,6 +119,12 @@ before_delete(struct archiver *a, int64_t day_ms, bool last_batch)
 	/* Freeze the day before its first row goes: the delete trigger then
 	 * leaves it clean, and rollup_daily never recomputes it.  Once the
 	 * day's last batch is gone, late events are all archived. */
+	/* Our own deletes skip the delete trigger (see sql/002); the row is
+	 * gone again before COMMIT, so no other connection ever sees it. */
+	rc = db_exec(a->db, "INSERT INTO jobs_meta (key, value) VALUES "
+	    "('prune_events.deleting', 'yes')");
+	if (rc != J_OK)
+		return rc;
 	rc = db_prepare(a->db, &st, "INSERT INTO rollup_days (day, dirty, pruned_at) "
 	    "VALUES (:day, 0, :now) ON CONFLICT (day) DO UPDATE SET "
 	    "pruned_at = coalesce(pruned_at, :now), "
@@ -135,12 +141,20 @@ before_delete(struct archiver *a, int64_t day_ms, bool last_batch)
 	return rc;
 }
 
+static int
+after_delete(struct archiver *a, int64_t day_ms)
+{
+	(void)day_ms;
+	return db_exec(a->db, "DELETE FROM jobs_meta WHERE key = 'prune_events.deleting'");
+}
+
 void
 prune_hooks(struct archive_hooks *h, struct prune_ctx *ctx)
 {
 	memset(h, 0, sizeof(*h));
 	h->day_check = day_check;
 	h->before_delete = before_delete;
+	h->after_delete = after_delete;
 	h->ctx = ctx;
 	ctx->warned_day = -1;
 }
