@@ -242,7 +242,10 @@ key_json(const struct agg_budget *b, const struct agg_entry *e, sqlite3_str *s)
 		return;
 	case K_REAL:
 		memcpy(&dv, p + 1, 8);
-		sqlite3_str_appendf(s, "%!.17g", dv);
+		if (isinf(dv))	/* JSON has no Inf; this reads back as infinity */
+			sqlite3_str_appendall(s, dv < 0 ? "-1e999" : "1e999");
+		else
+			sqlite3_str_appendf(s, "%!.17g", dv);
 		return;
 	case K_TEXT:
 		sqlite3_str_appendchar(s, 1, '"');

@@ -277,6 +277,7 @@ struct stmts {
 	sqlite3_stmt *verify;		/* a row by id, inside the commit */
 	sqlite3_stmt *del;
 	sqlite3_stmt *intent, *done, *unreadable;
+	bool exhausted[TS_TEXT_T + 1];	/* kinds with no due row left (find_day) */
 };
 
 static void
@@ -382,18 +383,25 @@ find_day(struct archiver *a, struct stmts *s, int64_t lo_ms, int64_t cutoff,
     int64_t *day_ms, bool *found)
 {
 	struct tsprobe p[TSPROBE_MAX];
+	bool row, seen[TS_TEXT_T + 1];
 	int i, n, rc = J_OK;
-	bool row;
 
 	*found = false;
 	*day_ms = 0;
 	n = tsprobe_interval(lo_ms, cutoff, a->aff, p, TSPROBE_MAX);
 	if (n < 0)
 		return J_SOFTWARE;
+	for (i = 0; i < n; i++)
+		seen[p[i].kind] = false;
 	for (i = 0; i < n && rc == J_OK; i++) {
 		struct ts t;
 		int64_t d;
 
+		/* A kind with no due row left stays so for the rest of the run (the
+		 * interval only shrinks); its probe would walk the other kinds'
+		 * rows again for nothing. */
+		if (s->exhausted[p[i].kind])
+			continue;
 		if (tsprobe_bind(s->first, &p[i], 1) != SQLITE_OK)
 			return db_fail(a->db, sqlite3_errcode(a->db->h), "bind failed");
 		rc = db_step(a->db, s->first, &row);
@@ -406,9 +414,13 @@ find_day(struct archiver *a, struct stmts *s, int64_t lo_ms, int64_t cutoff,
 			if (!*found || d < *day_ms)
 				*day_ms = d;
 			*found = true;
+			seen[p[i].kind] = true;
 		}
 		sqlite3_reset(s->first);
 	}
+	for (i = 0; i < n && rc == J_OK; i++)
+		if (!seen[p[i].kind])
+			s->exhausted[p[i].kind] = true;
 	return rc;
 }
 
@@ -531,7 +543,8 @@ record_intent(struct archiver *a, struct stmts *s, const char *day,
  */
 static int
 commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
-    int64_t day_ms, bool last, int64_t manifest_id, int64_t bytes, bool *changed)
+    int64_t day_ms, bool last, int64_t manifest_id, int64_t bytes, bool *changed,
+    bool *kept)
 {
 	char now[32];
 	size_t i;
@@ -539,6 +552,7 @@ commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
 	int rc;
 
 	*changed = false;
+	*kept = false;
 	if ((rc = db_begin(a->db)) != J_OK)
 		return rc;
 	if (a->hooks.before_delete != NULL)
@@ -591,8 +605,17 @@ commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
 			rc = J_SOFTWARE;
 		}
 	}
-	if (rc == J_OK && !*changed)
-		return db_commit(a->db);
+	if (rc == J_OK && !*changed) {
+		/* COMMIT writes its frames, the commit frame last, then syncs.
+		 * A failed write means no complete commit frame: rolled back, the
+		 * file can go.  A failed sync leaves a commit frame that WAL
+		 * recovery might replay: keep the file and its 'writing' row, and
+		 * let the next run's recovery decide from what is durable. */
+		if ((rc = db_commit(a->db)) != J_OK &&
+		    (a->db->rc == SQLITE_IOERR_FSYNC || a->db->rc == SQLITE_IOERR_DIR_FSYNC))
+			*kept = true;
+		return rc;
+	}
 	db_rollback(a->db);
 	return rc;
 }
@@ -626,7 +649,7 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 	char day[11], name[160], path[256], rnd[9];
 	int64_t manifest_id = 0, bytes = 0;
 	int rc, tries;
-	bool changed = true;
+	bool changed = true, kept = false;
 
 	ts_format_day(day_ms, day);
 	for (tries = 0; changed && tries < VERIFY_RETRIES; tries++) {
@@ -653,8 +676,9 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 			}
 		}
 		rc = commit_batch(a, s, b, day_ms, !d->more &&
-		    d->pos + (size_t)a->batch_size >= d->n, manifest_id, bytes, &changed);
-		if ((rc != J_OK || changed) && a->dir != NULL) {
+		    d->pos + (size_t)a->batch_size >= d->n, manifest_id, bytes,
+		    &changed, &kept);
+		if ((rc != J_OK || changed) && a->dir != NULL && !kept) {
 			int rc2 = discard_file(a, path, manifest_id);
 
 			if (rc == J_OK)

@@ -182,8 +182,11 @@ afile_remove(struct archiver *a, const char *archive_dir, const char *path)
 	name = slash + 1;
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	if ((rootfd = open(archive_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		snprintf(a->err, sizeof(a->err), "cannot clean up after a crashed "
-		    "run: archive directory '%s': %s", archive_dir, strerror(errno));
+		snprintf(a->err, sizeof(a->err), "cannot clean up after an "
+		    "interrupted run: archive directory '%s': %s (its unfinished file "
+		    "%s must go before its rows are archived again; if that directory "
+		    "is gone for good, delete the archive_manifest row with state "
+		    "'writing' and this path)", archive_dir, strerror(errno), path);
 		return J_CANTCREAT;
 	}
 	/* dirpart is "<table>/date=<day>": walk it without following links. */

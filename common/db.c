@@ -129,11 +129,13 @@ db_open(struct db *db, const char *path, enum db_mode mode, long busy_ms)
 		/* Busy and I/O errors (a full disk growing -shm) keep their codes. */
 		return rc == J_TEMPFAIL || rc == J_IOERR ? rc : J_NOINPUT;
 	}
-	/* NORMAL: commits are atomic; a power cut may undo the last few, which
-	 * the jobs' protocols make harmless (README, "Durability").  A 16 MB
-	 * page cache (SPEC 7 allows a job 32 MB) keeps the index pages a batch
-	 * of deletes walks in memory from one batch to the next. */
-	if (mode != DB_READ && db_exec(db, "PRAGMA synchronous = NORMAL; "
+	/* FULL: a commit is durable when COMMIT returns.  The archiver needs it:
+	 * its 'writing' manifest row must survive a power cut before the file
+	 * it names is created, or a lost row would orphan a complete file
+	 * (README, "Durability").  A 16 MB page cache (SPEC 7 allows a job
+	 * 32 MB) keeps the index pages a batch of deletes walks in memory from
+	 * one batch to the next. */
+	if (mode != DB_READ && db_exec(db, "PRAGMA synchronous = FULL; "
 	    "PRAGMA cache_size = -16384;") != J_OK) {
 		rc = db_status_of(db->rc);
 		db_close(db);

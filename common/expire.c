@@ -34,7 +34,9 @@ on_row(struct archiver *a, sqlite3_stmt *row)
 	if (rc == J_OK && has && sqlite3_column_int64(c->taken, 0) > 0)
 		taken = sqlite3_column_int64(c->taken, 1);
 	sqlite3_reset(c->taken);
-	if (rc != J_OK || taken == 0)
+	if (rc != J_OK)
+		return rc;	/* never delete a reservation we could not check */
+	if (taken == 0)
 		return J_OK;	/* took no stock: deleted with no move */
 
 	/* DO NOTHING if this reservation was already given back: then the

@@ -21,13 +21,14 @@ prune_check_rollups(struct db *db, int64_t cutoff_ms, char *msg, size_t size)
 	sqlite3_stmt *st;
 	char cutoff[11];
 	size_t len = 0;
-	int rc, n = 0;
+	int rc, n = 0, busy = 0;
 	bool row;
 
 	msg[0] = '\0';
 	ts_format_day(cutoff_ms, cutoff);
-	rc = db_prepare(db, &st, "SELECT day, CASE WHEN rolled_at IS NULL THEN "
-	    "'no rollup' ELSE 'stale rollup' END FROM rollup_days WHERE day < :cutoff "
+	rc = db_prepare(db, &st, "SELECT day, CASE WHEN dirty = 2 THEN 'being "
+	    "rolled up now' WHEN rolled_at IS NULL THEN 'no rollup' ELSE 'stale "
+	    "rollup' END, dirty = 2 FROM rollup_days WHERE day < :cutoff "
 	    "AND pruned_at IS NULL AND (dirty <> 0 OR rolled_at IS NULL) ORDER BY day");
 	if (rc == J_OK)
 		rc = db_bind_text(db, st, ":cutoff", cutoff);
@@ -38,6 +39,7 @@ prune_check_rollups(struct db *db, int64_t cutoff_ms, char *msg, size_t size)
 		/* A mark no real event could have made holds nothing to lose. */
 		if (day == NULL || ts_parse_day(day, &d) != 0)
 			continue;
+		busy |= sqlite3_column_int(st, 2);
 		if (n++ < LIST_MAX && len < size)
 			len += (size_t)snprintf(msg + len, size - len, "%s%s (%s)",
 			    n > 1 ? ", " : "", day, (const char *)sqlite3_column_text(st, 1));
@@ -45,7 +47,8 @@ prune_check_rollups(struct db *db, int64_t cutoff_ms, char *msg, size_t size)
 	db_finalize(&st);
 	if (rc == J_OK && n > LIST_MAX && len < size)
 		snprintf(msg + len, size - len, " and %d more", n - LIST_MAX);
-	return rc != J_OK ? rc : n ? J_DATAERR : J_OK;
+	/* A rollup running right now is a reason to come back, not to refuse. */
+	return rc != J_OK ? rc : busy ? J_TEMPFAIL : n ? J_DATAERR : J_OK;
 }
 
 /* State of one day's rollup, inside the current transaction. */
@@ -81,12 +84,21 @@ check_day(struct archiver *a, struct prune_ctx *ctx, int64_t day_ms, bool in_txn
 	if ((rc = day_state(a->db, day, &exists, &dirty, &rolled, &pruned)) != J_OK)
 		return rc;
 	if (pruned) {
-		if (dirty != 0 && ctx->warned_day != day_ms && in_txn) {
+		/* Frozen by an earlier run: anything still here arrived late. */
+		if (dirty != 0 && ctx->warned_day != day_ms && ctx->frozen_day != day_ms &&
+		    in_txn) {
 			ctx->warned_day = day_ms;
 			log_warn("%s was pruned before: the events arriving since are "
 			    "archived now and were never counted in analytics_daily", day);
 		}
 		return J_OK;
+	}
+	if (dirty == 2) {
+		/* rollup_daily is reading the day right now: a moment's wait, not
+		 * a problem with the data. */
+		snprintf(a->err, sizeof(a->err), "not pruning %s: rollup_daily is "
+		    "rolling it up right now; try again later", day);
+		return J_TEMPFAIL;
 	}
 	if (ctx->skip_rollup_check)
 		return J_OK;
@@ -97,6 +109,12 @@ check_day(struct archiver *a, struct prune_ctx *ctx, int64_t day_ms, bool in_txn
 		return J_DATAERR;
 	}
 	return J_OK;
+}
+
+static struct prune_ctx *
+ctx_of(struct archiver *a)
+{
+	return a->hooks.ctx;
 }
 
 static int
@@ -116,6 +134,15 @@ before_delete(struct archiver *a, int64_t day_ms, bool last_batch)
 		return rc;
 	ts_format_day(day_ms, day);
 	runlog_clock(now);
+	if (ctx_of(a)->frozen_day != day_ms) {
+		bool exists = false, rolled = false, pruned = false;
+		int dirty = 0;
+
+		if ((rc = day_state(a->db, day, &exists, &dirty, &rolled, &pruned)) != J_OK)
+			return rc;
+		if (!pruned)
+			ctx_of(a)->frozen_day = day_ms;	/* we freeze it in this run */
+	}
 	/* Freeze the day before its first row goes: the delete trigger then
 	 * leaves it clean, and rollup_daily never recomputes it.  Once the
 	 * day's last batch is gone, late events are all archived. */
@@ -125,10 +152,13 @@ before_delete(struct archiver *a, int64_t day_ms, bool last_batch)
 	    "('prune_events.deleting', 'yes')");
 	if (rc != J_OK)
 		return rc;
+	/* Freezing a day clears its mark: its rollup stays what it is.  On a
+	 * day frozen before, the mark means late events; they are all gone
+	 * with the day's last batch. */
 	rc = db_prepare(a->db, &st, "INSERT INTO rollup_days (day, dirty, pruned_at) "
 	    "VALUES (:day, 0, :now) ON CONFLICT (day) DO UPDATE SET "
 	    "pruned_at = coalesce(pruned_at, :now), "
-	    "dirty = CASE WHEN :last AND pruned_at IS NOT NULL THEN 0 ELSE dirty END");
+	    "dirty = CASE WHEN pruned_at IS NULL OR :last THEN 0 ELSE dirty END");
 	if (rc == J_OK)
 		rc = db_bind_text(a->db, st, ":day", day);
 	if (rc == J_OK)
@@ -157,4 +187,5 @@ prune_hooks(struct archive_hooks *h, struct prune_ctx *ctx)
 	h->after_delete = after_delete;
 	h->ctx = ctx;
 	ctx->warned_day = -1;
+	ctx->frozen_day = INT64_MIN;
 }

@@ -17,11 +17,13 @@
 struct prune_ctx {
 	bool skip_rollup_check;		/* --skip-rollup-check */
 	int64_t warned_day;		/* last day warned about late events */
+	int64_t frozen_day;		/* last day this run froze (INT64_MIN: none) */
 };
 
 /*
- * Days before cutoff_ms that have events but no rollup, or a stale one.
- * J_DATAERR with the days listed in msg, or J_OK.
+ * Days before cutoff_ms that have events but no rollup, or a stale one:
+ * J_DATAERR with the days listed in msg; J_TEMPFAIL if one of them is being
+ * rolled up right now; J_OK if none.
  */
 int prune_check_rollups(struct db *db, int64_t cutoff_ms, char *msg, size_t size);
 

@@ -40,7 +40,7 @@ struct day_list {
 
 /* One event type's totals of one day. */
 struct rollup_row {
-	char *event_type;	/* owned */
+	sqlite3_value *event_type; /* owned (sqlite3_value_dup): text, or a stray BLOB */
 	int64_t count, unique_users, unique_sessions;
 	char *metadata;		/* owned, JSON with top_products */
 };

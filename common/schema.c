@@ -129,6 +129,53 @@ check_foreign_keys(struct db *db, char *msg, size_t size)
 	return problems ? J_DATAERR : J_OK;
 }
 
+/*
+ * The tables migration 2 rebuilds, with the columns the rebuild copies.  A
+ * column added to the live table since (an app's ALTER TABLE) would be lost by
+ * the copy, so it stops the migration instead, named.
+ */
+static const struct rebuilt {
+	const char *table, *columns;
+} rebuilt[] = {
+	{ "product_reservations", "id,product_id,user_id,session_id,quantity,"
+	    "expires_at,created_at" },
+	{ "sell_submissions", "id,batch_id,user_id,name,email,phone,address,city,"
+	    "eircode,notes,status,seller_price,offered_price,final_price,"
+	    "offer_message,offer_sent_at,seller_response,seller_response_at,"
+	    "counter_price,counter_message,admin_notes,created_at,updated_at" },
+	{ "images", "id,cloudflare_id,url,variants,product_id,submission_id,created_at" },
+};
+
+static int
+check_columns(struct db *db, char *msg, size_t size, int *problems)
+{
+	sqlite3_stmt *st;
+	size_t i, len;
+	bool row;
+	int rc;
+
+	rc = db_prepare(db, &st, "SELECT group_concat(name, ',') FROM "
+	    "(SELECT name FROM pragma_table_info(:t) ORDER BY cid)");
+	for (i = 0; rc == J_OK && i < sizeof(rebuilt) / sizeof(rebuilt[0]); i++) {
+		const char *cols;
+
+		rc = db_bind_text(db, st, ":t", rebuilt[i].table);
+		if (rc == J_OK)
+			rc = db_step(db, st, &row);
+		cols = rc == J_OK && row ? (const char *)sqlite3_column_text(st, 0) : NULL;
+		if (cols != NULL && strcmp(cols, rebuilt[i].columns) != 0) {
+			len = strlen(msg);
+			snprintf(msg + len, size - len, "%stable %s has columns (%s), "
+			    "the rebuild expects (%s): a copy would lose data",
+			    len ? "; " : "", rebuilt[i].table, cols, rebuilt[i].columns);
+			(*problems)++;
+		}
+		sqlite3_reset(st);
+	}
+	db_finalize(&st);
+	return rc;
+}
+
 int
 schema_precheck(struct db *db, int version, char *msg, size_t size)
 {
@@ -137,6 +184,8 @@ schema_precheck(struct db *db, int version, char *msg, size_t size)
 	msg[0] = '\0';
 	if (version != 2)
 		return J_OK;
+	if ((rc = check_columns(db, msg, size, &problems)) != J_OK)
+		return rc;
 	rc = list_ids(db, "SELECT id FROM images WHERE (product_id IS NULL) = "
 	    "(submission_id IS NULL) ORDER BY id",
 	    "images with both or neither of product_id/submission_id: ids ",

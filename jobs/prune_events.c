@@ -59,7 +59,7 @@ main(int argc, char **argv)
 		CLI_NOW | CLI_BATCH | CLI_RUNTIME | CLI_ARCHIVE, DEFAULT_BATCH,
 		options, handle, &args,
 	};
-	struct prune_ctx ctx = { false, -1 };
+	struct prune_ctx ctx = { false, -1, INT64_MIN };
 	struct archive_hooks hooks;
 	struct job_opts o;
 	struct job j;
@@ -82,6 +82,9 @@ main(int argc, char **argv)
 		snprintf(summary, sizeof(summary), "refusing to prune: days without "
 		    "a fresh rollup: %s (run rollup_daily first, or give "
 		    "--skip-rollup-check); nothing deleted", days);
+	else if (rc == J_TEMPFAIL)
+		snprintf(summary, sizeof(summary), "not pruning now: %s; nothing "
+		    "deleted, try again later", days);
 	else if (rc != J_OK)
 		snprintf(summary, sizeof(summary), "%s", j.db.err);
 	else

@@ -254,6 +254,32 @@ BEGIN
     ON CONFLICT (day) DO UPDATE SET dirty = 1 WHERE dirty <> 1;
 END;
 
+-- INSERT OR REPLACE deletes the row it replaces without firing the delete trigger (the app
+-- runs with recursive_triggers off), so the replaced event's day is marked here.  A plain
+-- insert lets SQLite choose the id (NEW.id is -1 here): one failed lookup, nothing else.
+CREATE TRIGGER analytics_events_mark_replace BEFORE INSERT ON analytics_events
+WHEN NEW.id > 0 AND EXISTS (SELECT 1 FROM analytics_events WHERE id = NEW.id)
+BEGIN
+    INSERT INTO rollup_days (day)
+    SELECT d FROM (SELECT CASE
+        WHEN typeof(o.created_at) IN ('integer', 'real') THEN
+            date(CAST((CASE WHEN o.created_at >= 100000000000 OR o.created_at <= -100000000000 THEN o.created_at / 1000.0 ELSE o.created_at END) AS INTEGER) - ((CASE WHEN o.created_at >= 100000000000 OR o.created_at <= -100000000000 THEN o.created_at / 1000.0 ELSE o.created_at END) < CAST((CASE WHEN o.created_at >= 100000000000 OR o.created_at <= -100000000000 THEN o.created_at / 1000.0 ELSE o.created_at END) AS INTEGER)), 'unixepoch')
+        WHEN o.created_at GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9][ T][0-2][0-9]:[0-5][0-9]:[0-5][0-9]*'
+             AND substr(o.created_at, 12, 2) < '24'
+             AND (substr(o.created_at, 9, 2) <= '28'
+                  OR date(substr(o.created_at, 1, 10), '+0 days') = substr(o.created_at, 1, 10)) THEN
+            CASE WHEN o.created_at GLOB '*[+-][0-9][0-9]:[0-9][0-9]'
+                 THEN date(substr(o.created_at, 1, 19) || substr(o.created_at, -6))
+                 ELSE substr(o.created_at, 1, 10) END
+        WHEN o.created_at GLOB '[1-9]*' AND o.created_at NOT GLOB '*[^0-9]*' THEN
+            date(CASE WHEN length(o.created_at) >= 12 THEN CAST(o.created_at AS INTEGER) / 1000
+                      ELSE CAST(o.created_at AS INTEGER) END, 'unixepoch')
+        END AS d
+        FROM analytics_events AS o WHERE o.id = NEW.id)
+    WHERE d IS NOT NULL
+    ON CONFLICT (day) DO UPDATE SET dirty = 1 WHERE dirty <> 1;
+END;
+
 CREATE TRIGGER analytics_events_mark_update
 AFTER UPDATE OF created_at, event_type, user_id, session_id, product_id ON analytics_events
 BEGIN
