@@ -42,7 +42,7 @@ SQL_FILES := $(sort $(wildcard sql/[0-9]*.sql))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit integration check demo install uninstall clean
+.PHONY: all test unit integration check demo bench install uninstall clean
 all: $(PROGRAMS:%=$(BIN)/%)
 
 $(BUILD)/common/%.o: common/%.c $(wildcard common/*.h) | $(BUILD)/common
@@ -88,6 +88,10 @@ check:
 demo: all
 	@sh tests/demo.sh "$(abspath $(BIN))"
 
+# SPEC 7 ratios against the naive sqlite3-shell way; BENCH_SCALE=0.1 is quick.
+bench: all
+	@bash bench/run.sh "$(abspath $(BIN))"
+
 install: all
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(PROGRAMS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
@@ -96,4 +100,4 @@ uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%)
 
 clean:
-	rm -rf build bin demo
+	rm -rf build bin demo bench/data
