@@ -42,7 +42,7 @@ SQL_FILES := $(sort $(wildcard sql/[0-9]*.sql))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit integration check demo bench install uninstall clean
+.PHONY: all test unit integration check stress demo bench install uninstall clean
 all: $(PROGRAMS:%=$(BIN)/%)
 
 $(BUILD)/common/%.o: common/%.c $(wildcard common/*.h) | $(BUILD)/common
@@ -84,6 +84,11 @@ test: all $(UNIT_BIN)
 
 check:
 	$(MAKE) BUILD=build/san BIN=build/san/bin SAN=1 OPT=-O1 test
+
+# The kill -9 loops of make test, ten times longer (about 10 minutes).
+stress: all
+	CRASH_TRIALS=200 CRASH_LOG_TRIALS=50 EXPIRE_TRIALS=150 \
+	    JOBS_BIN=$(abspath $(BIN)) prove -v tests/t/crash.t tests/t/expire.t
 
 demo: all
 	@sh tests/demo.sh "$(abspath $(BIN))"

@@ -140,8 +140,9 @@ agg_add(struct agg_budget *b, struct agg_table *t, sqlite3_value *v)
 		type = small[0];
 	}
 	h = hash_bytes(payload, n) + type;
-	if (2 * (t->used + 1) > t->cap && grow(b, t) != 0)
+	if (t->cap == 0 && grow(b, t) != 0)
 		return -1;
+again:
 	for (j = h & (t->cap - 1); t->slots[j].len != 0; j = (j + 1) & (t->cap - 1)) {
 		struct agg_entry *e = &t->slots[j];
 
@@ -151,6 +152,12 @@ agg_add(struct agg_budget *b, struct agg_table *t, sqlite3_value *v)
 			e->count++;
 			return 0;
 		}
+	}
+	/* A new value: grow first if the table would pass half full. */
+	if (2 * (t->used + 1) > t->cap) {
+		if (grow(b, t) != 0)
+			return -1;
+		goto again;
 	}
 	if (arena_put(b, type, payload, n, &t->slots[j].off) != 0)
 		return -1;
@@ -177,6 +184,25 @@ agg_budget_free(struct agg_budget *b)
 	b->len = b->cap = b->bytes = 0;
 }
 
+/*
+ * An integer against a REAL, exactly: converting the integer to a double
+ * would round (2^63 - 1 becomes 2^63) and call different values equal.
+ */
+static int
+int_real_cmp(int64_t i, double d)
+{
+	int64_t t;
+
+	if (d >= 9223372036854775808.0)
+		return -1;
+	if (d < -9223372036854775808.0)
+		return 1;
+	t = (int64_t)d;		/* in range now; truncates toward zero */
+	if (i != t)
+		return i < t ? -1 : 1;
+	return d > (double)t ? -1 : d < (double)t ? 1 : 0;
+}
+
 /* SQLite's order of two keys: numbers by value, then text, then blobs. */
 static int
 key_cmp(const struct agg_budget *b, const struct agg_entry *x,
@@ -199,19 +225,19 @@ key_cmp(const struct agg_budget *b, const struct agg_entry *x,
 			memcpy(&iy, q + 1, 8);
 			return ix < iy ? -1 : ix > iy;
 		}
+		if (p[0] == K_REAL && q[0] == K_REAL) {
+			memcpy(&dx, p + 1, 8);
+			memcpy(&dy, q + 1, 8);
+			return dx < dy ? -1 : dx > dy;
+		}
 		if (p[0] == K_INT) {
 			memcpy(&ix, p + 1, 8);
-			dx = (double)ix;
-		} else {
-			memcpy(&dx, p + 1, 8);
-		}
-		if (q[0] == K_INT) {
-			memcpy(&iy, q + 1, 8);
-			dy = (double)iy;
-		} else {
 			memcpy(&dy, q + 1, 8);
+			return int_real_cmp(ix, dy);
 		}
-		return dx < dy ? -1 : dx > dy;
+		memcpy(&dx, p + 1, 8);
+		memcpy(&iy, q + 1, 8);
+		return -int_real_cmp(iy, dx);
 	}
 	n = x->len < y->len ? x->len : y->len;
 	if ((c = memcmp(p + 1, q + 1, n - 1)) != 0)
@@ -273,12 +299,14 @@ int
 agg_top_json(const struct agg_budget *b, const struct agg_table *t, int n,
     const char *key, sqlite3_str *s)
 {
-	const struct agg_entry *top[32];
+	const struct agg_entry **top;
 	size_t i;
 	int k = 0, j;
 
-	if (n > 32)
-		n = 32;
+	if (n <= 0)
+		return 0;
+	if ((top = calloc((size_t)n, sizeof(*top))) == NULL)
+		return -1;
 	/* Insertion into a sorted array of at most n: n is 10. */
 	for (i = 0; i < t->cap; i++) {
 		const struct agg_entry *e = &t->slots[i];
@@ -297,5 +325,6 @@ agg_top_json(const struct agg_budget *b, const struct agg_table *t, int n,
 		key_json(b, top[j], s);
 		sqlite3_str_appendf(s, ",\"count\":%lld}", (long long)top[j]->count);
 	}
+	free(top);
 	return 0;
 }

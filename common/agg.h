@@ -41,7 +41,8 @@ void agg_budget_free(struct agg_budget *b);
 /*
  * The n most frequent values of t, most frequent first, ties to the smaller
  * value in SQLite's order (numbers, then text, then blobs).  Appends
- * `{"product_id":V,"count":N}` objects, comma-separated, to s.
+ * `{"<key>":V,"count":N}` objects, comma-separated, to s.  0, or -1 out of
+ * memory; n <= 0 appends nothing.
  */
 int agg_top_json(const struct agg_budget *b, const struct agg_table *t, int n,
     const char *key, sqlite3_str *s);

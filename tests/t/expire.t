@@ -299,7 +299,7 @@ kcheck() {
 	} | paste -sd';'	# one line: tap.sh comments out only the first line of a multi-line "got"
 }
 
-TRIALS=15
+TRIALS=${EXPIRE_TRIALS:-15}
 killed=0 partial=0
 for trial in $(seq 1 $TRIALS); do
 	db=$T/k$trial.db dir=$T/ka$trial
