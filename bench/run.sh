@@ -25,7 +25,9 @@ params="CREATE TEMP TABLE p(events, logs, reservations); INSERT INTO p VALUES ($
 say() { printf '%s\n' "$*" >&2; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (a / b < 0.1 ? "%.4f" : "%.2f"), a / b }'; }
-fresh() { rm -f "$2" "$2-wal" "$2-shm"; cp "$1" "$2"; }
+# fresh SRC DST: a copy, flushed to disk so that the first fsync of the run
+# does not pay for writing out the whole copy.
+fresh() { rm -f "$2" "$2-wal" "$2-shm"; cp "$1" "$2"; sync; }
 # timed OUT CMD...: wall seconds and peak RSS (KB) of CMD into OUT as "s kb"
 timed() { local out=$1; shift; /usr/bin/time -f "%e %M" -o "$out" "$@"; }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "log.h"
 #include "status.h"
 #include "tsprobe.h"
 
@@ -286,6 +287,9 @@ note_write_end(struct db *db)
 {
 	int64_t held = db_mono_ms() - db->write_started;
 
+	if (held > DB_SLOW_WRITE_MS)
+		log_debug("a write transaction held the lock for %lld ms",
+		    (long long)held);
 	if (held > db->longest_write)
 		db->longest_write = held;
 	db->in_write = false;

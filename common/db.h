@@ -30,6 +30,9 @@ struct db {
 	int wal_frames;		/* frames in the WAL after our last commit */
 };
 
+/* -v names every write transaction longer than this (milliseconds). */
+#define DB_SLOW_WRITE_MS 100
+
 /* Checkpoint once the WAL holds this many pages: SQLite's own default. */
 #define DB_CHECKPOINT_FRAMES 1000
 

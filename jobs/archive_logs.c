@@ -11,7 +11,7 @@
 #include "timefmt.h"
 
 #define DEFAULT_RETENTION_DAYS	30
-#define DEFAULT_BATCH		3000	/* rows per file and per transaction: about 50 ms */
+#define DEFAULT_BATCH		2000	/* rows per file and per transaction: about 40 ms */
 
 enum { OPT_RETENTION = 256 };
 

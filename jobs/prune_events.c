@@ -16,7 +16,7 @@
 #include "timefmt.h"
 
 #define DEFAULT_RETENTION_DAYS	90
-#define DEFAULT_BATCH		3000	/* rows per file and per transaction: about 50 ms */
+#define DEFAULT_BATCH		2000	/* rows per file and per transaction: about 40 ms */
 
 enum { OPT_RETENTION = 256, OPT_SKIP_CHECK };
 
