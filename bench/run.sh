@@ -127,7 +127,7 @@ idle_ms=$(median < idle)
 
 # 6. The chart: the app writer's insert latency over time during prune.
 gnuplot <<GP
-set terminal pngcairo size 900,420 font ",10"
+set terminal pngcairo size 900,420 font ",10" noenhanced
 set output "$here/latency.png"
 set datafile separator ","
 set title "App inserts (200/s) while 90 days of events are pruned"
