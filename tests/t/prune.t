@@ -479,11 +479,12 @@ q full.db "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE 
 rollup full.db
 orig=$(ids full.db analytics_events)
 day1=$(q full.db "SELECT id FROM analytics_events WHERE id <= 200 ORDER BY id" | paste -sd' ')
-# limited KIB DB DIR: prune_events with files limited to KIB KiB.
+# limited KIB DB DIR: prune_events with files limited to KIB KiB (one batch per day,
+# whatever the default batch size, so each case fails where it says).
 # (The outer redirect keeps bash's own "File size limit exceeded" line, should
 # the job die of SIGXFSZ, off the TAP stream.)
 limited() {
-	{ (ulimit -f "$1"; exec "$JOBS_BIN/prune_events" --db "$2" --archive-dir "$3" --now "$NOW") >"$T/.out" 2>"$T/.err"; } 2>/dev/null
+	{ (ulimit -f "$1"; exec "$JOBS_BIN/prune_events" --db "$2" --archive-dir "$3" --now "$NOW" --batch-size 5000) >"$T/.out" 2>"$T/.err"; } 2>/dev/null
 	RC=$?
 	OUT=$(cat "$T/.out")
 	ERR=$(cat "$T/.err")
