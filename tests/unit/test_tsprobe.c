@@ -422,7 +422,8 @@ scan_ids(const char *table, int64_t lo, int64_t hi, const char *extra,
 	run_ids(st, out);
 	sqlite3_finalize(st);
 	sqlite3_free(sql);
-	qsort(out->v, out->n, sizeof(*out->v), cmp_id);
+	if (out->n > 0)	/* qsort(NULL, 0) is undefined */
+		qsort(out->v, out->n, sizeof(*out->v), cmp_id);
 }
 
 /* Rows of the probes' UNION ALL; returns the probe count. */
@@ -449,7 +450,8 @@ probe_ids(const char *table, enum ts_affinity aff, int64_t lo, int64_t hi,
 	run_ids(st, out);
 	sqlite3_finalize(st);
 	sqlite3_free(sql);
-	qsort(out->v, out->n, sizeof(*out->v), cmp_id);
+	if (out->n > 0)	/* qsort(NULL, 0) is undefined */
+		qsort(out->v, out->n, sizeof(*out->v), cmp_id);
 	return n;
 }
 
