@@ -485,8 +485,16 @@ read_batch(struct archiver *a, struct stmts *s, const struct day_ids *d,
 	if (end > d->n)
 		end = d->n;
 	if ((rc = db_bind_int64(a->db, s->by_id, ":lo", lo)) != J_OK ||
-	    (rc = db_bind_int64(a->db, s->by_id, ":hi", hi)) != J_OK ||
-	    (rc = db_exec(a->db, "BEGIN")) != J_OK)
+	    (rc = db_bind_int64(a->db, s->by_id, ":hi", hi)) != J_OK)
+		return rc;
+	/* Without an archive there is nothing to write first: the commit reads
+	 * each row, still due or not, inside its own transaction. */
+	if (a->dir == NULL) {
+		for (i = d->pos; rc == J_OK && i < end; i++)
+			rc = batch_add(b, d->v[i], 0);
+		return rc;
+	}
+	if ((rc = db_exec(a->db, "BEGIN")) != J_OK)
 		return rc;
 	for (i = d->pos; rc == J_OK && i < end; i++) {
 		rc = db_bind_int64(a->db, s->by_id, ":id", d->v[i]);
@@ -544,8 +552,11 @@ record_intent(struct archiver *a, struct stmts *s, const char *day,
 static int
 commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
     int64_t day_ms, bool last, int64_t manifest_id, int64_t bytes, bool *changed,
-    bool *kept)
+    bool *kept, size_t *deleted)
 {
+	/* With an archive, each row must be exactly what the file holds;
+	 * without one, it must still be due (by_id re-tests the time). */
+	sqlite3_stmt *q = a->dir != NULL ? s->verify : s->by_id;
 	char now[32];
 	size_t i;
 	bool row;
@@ -553,23 +564,28 @@ commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
 
 	*changed = false;
 	*kept = false;
+	*deleted = 0;
 	if ((rc = db_begin(a->db)) != J_OK)
 		return rc;
 	if (a->hooks.before_delete != NULL)
 		rc = a->hooks.before_delete(a, day_ms, last);
 	for (i = 0; rc == J_OK && i < b->n; i++) {
-		rc = db_bind_int64(a->db, s->verify, ":id", b->ids[i]);
+		rc = db_bind_int64(a->db, q, ":id", b->ids[i]);
 		if (rc == J_OK)
-			rc = db_step(a->db, s->verify, &row);
-		if (rc == J_OK && (!row ||
-		    jsonl_row_digest(s->verify, a->ncols) != b->digests[i])) {
+			rc = db_step(a->db, q, &row);
+		if (rc == J_OK && a->dir == NULL && !row) {
+			sqlite3_reset(q);	/* gone or no longer due: not ours */
+			continue;
+		}
+		if (rc == J_OK && a->dir != NULL && (!row ||
+		    jsonl_row_digest(q, a->ncols) != b->digests[i])) {
 			*changed = true;
-			sqlite3_reset(s->verify);
+			sqlite3_reset(q);
 			break;
 		}
 		if (rc == J_OK && a->hooks.on_row != NULL)
-			rc = a->hooks.on_row(a, s->verify);
-		sqlite3_reset(s->verify);
+			rc = a->hooks.on_row(a, q);
+		sqlite3_reset(q);
 		if (rc == J_OK)
 			rc = db_bind_int64(a->db, s->del, ":id", b->ids[i]);
 		if (rc == J_OK)
@@ -580,6 +596,7 @@ commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
 			    (long long)b->ids[i], sqlite3_changes(a->db->h));
 			rc = J_SOFTWARE;
 		}
+		(*deleted)++;
 	}
 	if (rc == J_OK && !*changed && a->hooks.after_delete != NULL)
 		rc = a->hooks.after_delete(a, day_ms);
@@ -650,6 +667,7 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 	int64_t manifest_id = 0, bytes = 0;
 	int rc, tries;
 	bool changed = true, kept = false;
+	size_t deleted = 0;
 
 	ts_format_day(day_ms, day);
 	for (tries = 0; changed && tries < VERIFY_RETRIES; tries++) {
@@ -677,7 +695,7 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 		}
 		rc = commit_batch(a, s, b, day_ms, !d->more &&
 		    d->pos + (size_t)a->batch_size >= d->n, manifest_id, bytes,
-		    &changed, &kept);
+		    &changed, &kept, &deleted);
 		if ((rc != J_OK || changed) && a->dir != NULL && !kept) {
 			int rc2 = discard_file(a, path, manifest_id);
 
@@ -695,7 +713,7 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 		    "left for the next run", day, a->table);
 		return J_OK;
 	}
-	a->rows += (int64_t)b->n;
+	a->rows += (int64_t)deleted;
 	a->run->rows = a->rows;
 	a->bytes += bytes;
 	a->files += a->dir != NULL;

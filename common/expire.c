@@ -16,40 +16,38 @@ static int
 on_row(struct archiver *a, sqlite3_stmt *row)
 {
 	struct expire_ctx *c = a->hooks.ctx;
-	int64_t id = -1, product = -1, taken = 0;
-	int i, rc;
-	bool has = false;
+	int64_t id, product, taken = 0;
+	bool moved = false;
+	int rc, i;
 
-	for (i = 0; i < a->ncols; i++) {
-		const char *name = a->names[i];
-
-		if (strcmp(name, "id") == 0)
-			id = sqlite3_column_int64(row, i);
-		else if (strcmp(name, "product_id") == 0)
-			product = sqlite3_column_int64(row, i);
+	if (c->product_col < 0) {	/* once: where the columns are */
+		for (i = 0; i < a->ncols; i++) {
+			if (strcmp(a->names[i], "id") == 0)
+				c->id_col = i;
+			else if (strcmp(a->names[i], "product_id") == 0)
+				c->product_col = i;
+		}
+		if (c->id_col < 0 || c->product_col < 0)
+			return J_SOFTWARE;
 	}
-	rc = db_bind_int64(a->db, c->taken, ":id", id);
-	if (rc == J_OK)
-		rc = db_step(a->db, c->taken, &has);
-	if (rc == J_OK && has && sqlite3_column_int64(c->taken, 0) > 0)
-		taken = sqlite3_column_int64(c->taken, 1);
-	sqlite3_reset(c->taken);
-	if (rc != J_OK)
-		return rc;	/* never delete a reservation we could not check */
-	if (taken == 0)
-		return J_OK;	/* took no stock: deleted with no move */
+	id = sqlite3_column_int64(row, c->id_col);
+	product = sqlite3_column_int64(row, c->product_col);
 
-	/* DO NOTHING if this reservation was already given back: then the
-	 * stock must not rise a second time. */
+	/* One statement reads what the 'reserved' moves took and books it
+	 * back; it inserts nothing if they took nothing (HAVING) or if this
+	 * reservation was given back before (DO NOTHING): then the stock must
+	 * not rise.  RETURNING says which, and how much. */
 	rc = db_bind_int64(a->db, c->move, ":product", product);
 	if (rc == J_OK)
 		rc = db_bind_int64(a->db, c->move, ":id", id);
-	if (rc == J_OK)
-		rc = db_bind_int64(a->db, c->move, ":qty", taken);
-	if (rc == J_OK)
-		rc = db_run(a->db, c->move);
-	if (rc != J_OK || sqlite3_changes(a->db->h) == 0)
-		return rc;
+	if (rc == J_OK && (rc = db_step(a->db, c->move, &moved)) == J_OK && moved)
+		taken = sqlite3_column_int64(c->move, 0);
+	if (rc == J_OK && moved)
+		rc = db_run(a->db, c->move);	/* step to the end, then reset */
+	else
+		sqlite3_reset(c->move);
+	if (rc != J_OK || !moved)
+		return rc;	/* an error is never swallowed: no delete follows */
 	rc = db_bind_int64(a->db, c->stock, ":qty", taken);
 	if (rc == J_OK)
 		rc = db_bind_int64(a->db, c->stock, ":product", product);
@@ -72,15 +70,15 @@ expire_hooks(struct archive_hooks *h, struct expire_ctx *c, struct db *db)
 
 	memset(h, 0, sizeof(*h));
 	memset(c, 0, sizeof(*c));
+	c->id_col = c->product_col = -1;
 	h->on_row = on_row;
 	h->ctx = c;
-	rc = db_prepare(db, &c->taken, "SELECT count(*), -sum(qty_change) FROM "
-	    "stock_moves WHERE reservation_id = :id AND reason = 'reserved'");
-	if (rc == J_OK)
-		rc = db_prepare(db, &c->move, "INSERT INTO stock_moves (product_id, "
-		    "reservation_id, qty_change, reason) VALUES (:product, :id, :qty, "
-		    "'reservation_expired') ON CONFLICT (reservation_id) WHERE "
-		    "reason = 'reservation_expired' DO NOTHING");
+	rc = db_prepare(db, &c->move, "INSERT INTO stock_moves (product_id, "
+	    "reservation_id, qty_change, reason) SELECT :product, :id, "
+	    "-sum(qty_change), 'reservation_expired' FROM stock_moves WHERE "
+	    "reservation_id = :id AND reason = 'reserved' HAVING count(*) > 0 "
+	    "AND sum(qty_change) <> 0 ON CONFLICT (reservation_id) WHERE "
+	    "reason = 'reservation_expired' DO NOTHING RETURNING qty_change");
 	if (rc == J_OK)
 		rc = db_prepare(db, &c->stock, "UPDATE products SET stock_quantity = "
 		    "stock_quantity + :qty WHERE id = :product");
@@ -90,7 +88,6 @@ expire_hooks(struct archive_hooks *h, struct expire_ctx *c, struct db *db)
 void
 expire_release(struct expire_ctx *c)
 {
-	db_finalize(&c->taken);
 	db_finalize(&c->move);
 	db_finalize(&c->stock);
 }

@@ -14,10 +14,11 @@
 #include "archive.h"
 
 /* Only reservations whose product exists are expired; the rest are reported. */
-#define EXPIRE_ROW_FILTER "product_id IN (SELECT id FROM products)"
+#define EXPIRE_ROW_FILTER "EXISTS (SELECT 1 FROM products WHERE products.id = product_id)"
 
 struct expire_ctx {
-	sqlite3_stmt *taken, *move, *stock;
+	sqlite3_stmt *move, *stock;
+	int id_col, product_col;	/* in the archiver's rows, found on first use */
 	int64_t compensated;	/* reservations given back */
 	int64_t units;		/* stock units given back */
 };
