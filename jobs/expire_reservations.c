@@ -14,7 +14,7 @@
 #include "log.h"
 #include "status.h"
 
-#define DEFAULT_BATCH	2000	/* reservations per transaction */
+#define DEFAULT_BATCH	1000	/* reservations per transaction: about 50 ms */
 
 int
 main(int argc, char **argv)
