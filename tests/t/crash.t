@@ -10,6 +10,7 @@
 # printed seed: CRASH_SEED=N replays the same fractions (CRASH_TRIALS and
 # CRASH_LOG_TRIALS change the number of trials).
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/ids.sh"
 
 export LC_ALL=C
 
@@ -31,20 +32,6 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 arch() { "$PY" -S "$ARCH" "$@"; }
 ids() { q "$1" "SELECT id FROM \"$2\" ORDER BY id" | paste -sd' '; }
 gz() { find "$1" -type f -name '*.jsonl.gz' | sort; }
-union() { printf '%s %s' "$1" "$2" | tr ' ' '\n' | sed '/^$/d' | sort -n | paste -sd' '; }
-# id_diff GOT WANT: nothing if the two id lists hold the same ids the same
-# number of times, else the ids missing from GOT and those it has in excess
-# (a duplicate shows as an excess), at most 20 of each.
-id_diff() {
-	local g w m x
-	g=$(tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort)
-	w=$(tr ' ' '\n' <<<"$2" | sed '/^$/d' | sort)
-	m=$(comm -13 <(echo "$g") <(echo "$w") | sed '/^$/d' | sort -n)
-	x=$(comm -23 <(echo "$g") <(echo "$w") | sed '/^$/d' | sort -n)
-	[ -n "$m" ] && echo "missing $(wc -l <<<"$m"): $(head -20 <<<"$m" | paste -sd' ')"
-	[ -n "$x" ] && echo "in excess $(wc -l <<<"$x"): $(head -20 <<<"$x" | paste -sd' ')"
-	true
-}
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # delay MS R: R/32768 of MS milliseconds, in seconds for sleep.  R is drawn
 # from $RANDOM by the caller: a $(...) subshell would draw from a reseeded

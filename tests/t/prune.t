@@ -5,6 +5,7 @@
 # refusal, batches, archive directory errors, a full disk, --dry-run, two
 # databases sharing one archive directory, and usage errors.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/ids.sh"
 
 export LC_ALL=C
 
@@ -35,21 +36,6 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 arch() { "$PY" -S "$ARCH" "$@"; }
 # archived DIR: the ids in every archive file under DIR (duplicates kept).
 archived() { arch ids "$1"; }
-# union A B: the ids of two lists, sorted (duplicates kept).
-union() { printf '%s %s' "$1" "$2" | tr ' ' '\n' | sed '/^$/d' | sort -n | paste -sd' '; }
-# id_diff GOT WANT: nothing if the two id lists hold the same ids the same
-# number of times, else the ids missing from GOT and those it has in excess
-# (a duplicate shows as an excess), at most 20 of each.
-id_diff() {
-	local g w m x
-	g=$(tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort)
-	w=$(tr ' ' '\n' <<<"$2" | sed '/^$/d' | sort)
-	m=$(comm -13 <(echo "$g") <(echo "$w") | sed '/^$/d' | sort -n)
-	x=$(comm -23 <(echo "$g") <(echo "$w") | sed '/^$/d' | sort -n)
-	[ -n "$m" ] && echo "missing $(wc -l <<<"$m"): $(head -20 <<<"$m" | paste -sd' ')"
-	[ -n "$x" ] && echo "in excess $(wc -l <<<"$x"): $(head -20 <<<"$x" | paste -sd' ')"
-	true
-}
 dups() { printf '%s' "$1" | tr ' ' '\n' | sed '/^$/d' | sort -n | uniq -d | paste -sd' '; }
 nfiles() { find "$1" -type f | wc -l; }
 # data_fp DB: the fingerprint without job_runs (a failed run is recorded there).
