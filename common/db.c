@@ -253,14 +253,6 @@ BIND_FN(db_bind_int64, int64_t, sqlite3_bind_int64(st, i, v))
 BIND_FN(db_bind_double, double, sqlite3_bind_double(st, i, v))
 BIND_FN(db_bind_text, const char *, sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT))
 
-int
-db_bind_null(struct db *db, sqlite3_stmt *st, const char *name)
-{
-	int i = bind_index(db, st, name);
-
-	return i == 0 ? J_SOFTWARE : sqlite3_bind_null(st, i) == SQLITE_OK ?
-	    J_OK : db_fail(db, sqlite3_errcode(db->h), "bind failed");
-}
 
 void
 db_finalize(sqlite3_stmt **st)

@@ -68,7 +68,6 @@ int db_run(struct db *db, sqlite3_stmt *st);
 int db_bind_int64(struct db *db, sqlite3_stmt *st, const char *name, int64_t v);
 int db_bind_double(struct db *db, sqlite3_stmt *st, const char *name, double v);
 int db_bind_text(struct db *db, sqlite3_stmt *st, const char *name, const char *v);
-int db_bind_null(struct db *db, sqlite3_stmt *st, const char *name);
 
 /* Finalize and set *st to NULL; safe on NULL. */
 void db_finalize(sqlite3_stmt **st);

@@ -22,17 +22,7 @@ log_setup(const char *job, enum log_format format, int verbosity)
 	log_verbosity = verbosity;
 }
 
-bool
-log_verbose(void)
-{
-	return log_verbosity > 0;
-}
 
-const char *
-log_job(void)
-{
-	return log_name;
-}
 
 void
 log_json_escape(char *buf, size_t size, const char *s)

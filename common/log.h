@@ -22,12 +22,6 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Whether -v was given (to skip building expensive debug output). */
-bool log_verbose(void);
-
-/* The job name given to log_setup(). */
-const char *log_job(void);
-
 /* Append s to the JSON string being built in buf (escaped, no quotes). */
 void log_json_escape(char *buf, size_t size, const char *s);
 

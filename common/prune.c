@@ -73,8 +73,10 @@ day_state(struct db *db, const char *day, bool *exists, int *dirty,
 	return rc;
 }
 
+/* Judge a day; *frozen_before says whether an earlier run pruned it. */
 static int
-check_day(struct archiver *a, struct prune_ctx *ctx, int64_t day_ms, bool in_txn)
+check_day(struct archiver *a, struct prune_ctx *ctx, int64_t day_ms, bool in_txn,
+    bool *frozen_before)
 {
 	bool exists = false, rolled = false, pruned = false;
 	int dirty = 0, rc;
@@ -83,6 +85,7 @@ check_day(struct archiver *a, struct prune_ctx *ctx, int64_t day_ms, bool in_txn
 	ts_format_day(day_ms, day);
 	if ((rc = day_state(a->db, day, &exists, &dirty, &rolled, &pruned)) != J_OK)
 		return rc;
+	*frozen_before = pruned && ctx->frozen_day != day_ms;
 	if (pruned) {
 		/* Frozen by an earlier run: anything still here arrived late. */
 		if (dirty != 0 && ctx->warned_day != day_ms && ctx->frozen_day != day_ms &&
@@ -111,38 +114,29 @@ check_day(struct archiver *a, struct prune_ctx *ctx, int64_t day_ms, bool in_txn
 	return J_OK;
 }
 
-static struct prune_ctx *
-ctx_of(struct archiver *a)
-{
-	return a->hooks.ctx;
-}
-
 static int
 day_check(struct archiver *a, int64_t day_ms)
 {
-	return check_day(a, a->hooks.ctx, day_ms, false);
+	bool frozen_before;
+
+	return check_day(a, a->hooks.ctx, day_ms, false, &frozen_before);
 }
 
 static int
 before_delete(struct archiver *a, int64_t day_ms, bool last_batch)
 {
+	struct prune_ctx *ctx = a->hooks.ctx;
 	sqlite3_stmt *st;
 	char day[11], now[32];
-	int rc = check_day(a, a->hooks.ctx, day_ms, true);
+	bool frozen_before;
+	int rc = check_day(a, ctx, day_ms, true, &frozen_before);
 
 	if (rc != J_OK)
 		return rc;
 	ts_format_day(day_ms, day);
 	runlog_clock(now);
-	if (ctx_of(a)->frozen_day != day_ms) {
-		bool exists = false, rolled = false, pruned = false;
-		int dirty = 0;
-
-		if ((rc = day_state(a->db, day, &exists, &dirty, &rolled, &pruned)) != J_OK)
-			return rc;
-		if (!pruned)
-			ctx_of(a)->frozen_day = day_ms;	/* we freeze it in this run */
-	}
+	if (!frozen_before)
+		ctx->frozen_day = day_ms;	/* frozen by this run (now or earlier) */
 	/* Freeze the day before its first row goes: the delete trigger then
 	 * leaves it clean, and rollup_daily never recomputes it.  Once the
 	 * day's last batch is gone, late events are all archived. */

@@ -130,13 +130,6 @@ prepare_day_statements(struct rollup *r, int n)
 	return rc;
 }
 
-static int
-day_text(int64_t day_ms, char *out)
-{
-	ts_format_day(day_ms, out);
-	return 0;
-}
-
 int
 rollup_catchup_days(struct rollup *r, int64_t today_ms, struct day_list *out)
 {
@@ -145,7 +138,7 @@ rollup_catchup_days(struct rollup *r, int64_t today_ms, struct day_list *out)
 	bool row;
 	int rc, pass;
 
-	day_text(today_ms, today);
+	ts_format_day(today_ms, today);
 	/* Pass 0: days to roll; pass 1: pruned days with late events. */
 	for (pass = 0; pass < 2; pass++) {
 		rc = db_prepare(r->db, &st, pass == 0 ?
@@ -186,7 +179,7 @@ rollup_range_days(struct rollup *r, int64_t from_ms, int64_t to_ms,
 	rc = db_prepare(r->db, &st, "SELECT dirty FROM rollup_days "
 	    "WHERE day = :day AND pruned_at IS NOT NULL");
 	for (d = from_ms; rc == J_OK && d <= to_ms; d += TS_MS_PER_DAY) {
-		day_text(d, day);
+		ts_format_day(d, day);
 		rc = db_bind_text(r->db, st, ":day", day);
 		if (rc == J_OK)
 			rc = db_step(r->db, st, &row);
@@ -250,7 +243,7 @@ rollup_claim(struct rollup *r, const struct day_list *days)
 			continue;
 		if (!r->db->in_write && (rc = db_begin(r->db)) != J_OK)
 			break;
-		day_text(days->v[i].day_ms, day);
+		ts_format_day(days->v[i].day_ms, day);
 		rc = db_bind_text(r->db, st, ":day", day);
 		if (rc == J_OK)
 			rc = db_run(r->db, st);
@@ -533,7 +526,7 @@ rollup_compute(struct rollup *r, int64_t day_ms, struct rollup_result *res)
 	    tsprobe_bind(r->totals, p, n) != SQLITE_OK ||
 	    tsprobe_bind(r->products, p, n) != SQLITE_OK)
 		return db_fail(r->db, sqlite3_errcode(r->db->h), "bind failed");
-	day_text(day_ms, lo);
+	ts_format_day(day_ms, lo);
 	snprintf(hi, sizeof(hi), "%s~", lo);
 
 	/* One read transaction: the totals and the top products of a day come
@@ -575,7 +568,7 @@ rollup_store(struct rollup *r, int64_t day_ms, const struct rollup_result *res,
 	int rc;
 
 	*frozen = false;
-	day_text(day_ms, day);
+	ts_format_day(day_ms, day);
 	runlog_clock(now);
 	rc = db_prepare(r->db, &state, "SELECT pruned_at IS NOT NULL FROM "
 	    "rollup_days WHERE day = :day");
@@ -661,13 +654,3 @@ out:
 	return rc;
 }
 
-int
-rollup_count_events(struct rollup *r, int64_t day_ms, int64_t *count)
-{
-	struct rollup_result res;
-	int rc = rollup_compute(r, day_ms, &res);
-
-	*count = res.events;
-	rollup_result_free(&res);
-	return rc;
-}

@@ -98,7 +98,4 @@ int rollup_compute(struct rollup *r, int64_t day_ms, struct rollup_result *out);
 int rollup_store(struct rollup *r, int64_t day_ms, const struct rollup_result *res,
     bool *frozen);
 
-/* Events currently in the table for a day (used to report late events). */
-int rollup_count_events(struct rollup *r, int64_t day_ms, int64_t *count);
-
 #endif

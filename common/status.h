@@ -18,7 +18,4 @@ enum jstatus {
 	J_CONFIG = 78,		/* schema not migrated */
 };
 
-/* Short lowercase name of a status, for logs and job_runs ("ok", "busy"...). */
-const char *status_name(int status);
-
 #endif
