@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,18 +43,6 @@ static const struct {
 #define NTABLES ((int)(sizeof(tables) / sizeof(tables[0])))
 
 static sqlite3 *db;
-static uint64_t rng;
-
-/* splitmix64: deterministic, so a failure reproduces exactly. */
-static uint64_t
-rnd(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 /* Uniform in [lo, hi] (hi - lo well below 2^63). */
 static int64_t
