@@ -33,7 +33,8 @@ ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
-PROGRAMS  := migrate rollup_daily prune_events archive_logs expire_reservations
+PROGRAMS  := migrate rollup_daily prune_events archive_logs expire_reservations \
+             restore_archive
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:common/%.c=$(BUILD)/common/%.o) $(BUILD)/sql_embed.o
 LIB       := $(BUILD)/libjobs.a

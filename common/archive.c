@@ -192,6 +192,50 @@ forget_manifest(struct archiver *a, int64_t id)
 }
 
 int
+archive_finish_restores(struct archiver *a)
+{
+	sqlite3_stmt *st, *upd;
+	bool row, missing;
+	int rc;
+
+	rc = db_prepare(a->db, &st, "SELECT id, archive_dir, path FROM "
+	    "archive_manifest WHERE table_name = :t AND state = 'restored' "
+	    "AND instr(path, '/_restored/') = 0 ORDER BY id LIMIT 1");
+	if (rc == J_OK)
+		rc = db_prepare(a->db, &upd, "UPDATE archive_manifest SET path = :path "
+		    "WHERE id = :id AND state = 'restored'");
+	if (rc == J_OK)
+		rc = db_bind_text(a->db, st, ":t", a->table);
+	while (rc == J_OK && (rc = db_step(a->db, st, &row)) == J_OK && row) {
+		char dir[4096], path[1024], moved[1100];
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		snprintf(dir, sizeof(dir), "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(path, sizeof(path), "%s", (const char *)sqlite3_column_text(st, 2));
+		sqlite3_reset(st);
+		if ((rc = afile_restored_path(path, moved, sizeof(moved))) != J_OK) {
+			snprintf(a->err, sizeof(a->err), "archive_manifest row %lld: "
+			    "path '%s' is not an archive path", (long long)id, path);
+			break;
+		}
+		if ((rc = afile_move_restored(a, dir, path, &missing)) != J_OK)
+			break;
+		if (missing)
+			log_warn("restored archive '%s/%s' is gone (its rows are in %s)",
+			    dir, path, a->table);
+		if ((rc = db_bind_text(a->db, upd, ":path", moved)) != J_OK ||
+		    (rc = db_bind_int64(a->db, upd, ":id", id)) != J_OK ||
+		    (rc = db_begin(a->db)) != J_OK)
+			break;
+		rc = db_run(a->db, upd);
+		rc = rc == J_OK ? db_commit(a->db) : (db_rollback(a->db), rc);
+	}
+	db_finalize(&upd);
+	db_finalize(&st);
+	return rc;
+}
+
+int
 archive_recover(struct archiver *a)
 {
 	sqlite3_stmt *st;
@@ -199,6 +243,9 @@ archive_recover(struct archiver *a)
 	bool row;
 	int rc;
 
+	/* A restore that stopped before its file left the live tree. */
+	if ((rc = archive_finish_restores(a)) != J_OK)
+		return rc;
 	rc = db_prepare(a->db, &st, "SELECT id, archive_dir, path FROM "
 	    "archive_manifest WHERE table_name = :t AND state = 'writing' "
 	    "ORDER BY id LIMIT 1");

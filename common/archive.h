@@ -102,8 +102,17 @@ int archive_open(struct archiver *a, struct db *db, struct runlog *run,
 
 void archive_close(struct archiver *a);
 
-/* Remove what a crashed run left (files in 'writing'); see above. */
+/*
+ * Remove what a crashed run left (files in 'writing'; see above), and first
+ * finish moving files that a restore left in the live tree.
+ */
 int archive_recover(struct archiver *a);
+
+/*
+ * Move every file of a->table whose manifest row says 'restored' but whose
+ * path is still in the live tree to <table>/_restored/ (restore.h).
+ */
+int archive_finish_restores(struct archiver *a);
 
 /*
  * Archive and delete every row whose time is in [TS_MIN_MS, cutoff_ms), day

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -217,3 +218,186 @@ afile_remove(struct archiver *a, const char *archive_dir, const char *path)
 	return status;
 }
 
+
+int
+afile_restored_path(const char *path, char *out, size_t size)
+{
+	const char *slash = strchr(path, '/');
+	int n;
+
+	if (slash == NULL || strncmp(slash + 1, "date=", 5) != 0)
+		return J_SOFTWARE;
+	n = snprintf(out, size, "%.*s/_restored/%s", (int)(slash - path), path, slash + 1);
+	return n > 0 && (size_t)n < size ? J_OK : J_SOFTWARE;
+}
+
+/* "<table>/date=<day>/<name>": its three parts, copied into p. */
+static int
+split_path(const char *path, char *p, size_t size, char **table, char **part,
+    char **name)
+{
+	snprintf(p, size, "%s", path);
+	*table = p;
+	if ((*part = strchr(p, '/')) == NULL)
+		return -1;
+	*(*part)++ = '\0';
+	if ((*name = strchr(*part, '/')) == NULL)
+		return -1;
+	*(*name)++ = '\0';
+	return strchr(*name, '/') == NULL && strncmp(*part, "date=", 5) == 0 ? 0 : -1;
+}
+
+int
+afile_move_restored(struct archiver *a, const char *archive_dir,
+    const char *path, bool *missing)
+{
+	char buf[1024], *table, *part, *name;
+	struct stat from, to;
+	int rootfd = -1, tfd = -1, pfd = -1, rfd = -1, rpfd = -1;
+	int status = J_OK;
+	bool have_from, have_to;
+
+	*missing = false;
+	if (split_path(path, buf, sizeof(buf), &table, &part, &name) != 0)
+		return J_SOFTWARE;
+	if ((rootfd = open(archive_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (tfd = afile_open_subdir(rootfd, table, false)) < 0 ||
+	    (rfd = afile_open_subdir(tfd, "_restored", true)) < 0 ||
+	    (rpfd = afile_open_subdir(rfd, part, true)) < 0) {
+		snprintf(a->err, sizeof(a->err), "cannot move restored archive "
+		    "'%s/%s' to _restored/: %s", archive_dir, path, strerror(errno));
+		status = afile_io_status(errno);
+		goto out;
+	}
+	pfd = afile_open_subdir(tfd, part, false);
+	have_from = pfd >= 0 && fstatat(pfd, name, &from, AT_SYMLINK_NOFOLLOW) == 0;
+	have_to = fstatat(rpfd, name, &to, AT_SYMLINK_NOFOLLOW) == 0;
+	if (have_from && have_to && (from.st_ino != to.st_ino || from.st_dev != to.st_dev)) {
+		/* Not the same file: never replace one with the other. */
+		snprintf(a->err, sizeof(a->err), "cannot move restored archive "
+		    "'%s/%s': a different file already has its name under _restored/",
+		    archive_dir, path);
+		status = J_CANTCREAT;
+		goto out;
+	}
+	if (!have_from && !have_to) {
+		*missing = true;
+		goto out;
+	}
+	if (have_from && !have_to && linkat(pfd, name, rpfd, name, 0) != 0)
+		goto fail;
+	if (fsync(rpfd) != 0)
+		goto fail;
+	if (have_from && (unlinkat(pfd, name, 0) != 0 || fsync(pfd) != 0))
+		goto fail;
+	goto out;
+fail:
+	snprintf(a->err, sizeof(a->err), "cannot move restored archive '%s/%s' "
+	    "to _restored/: %s", archive_dir, path, strerror(errno));
+	status = afile_io_status(errno);
+out:
+	if (rpfd >= 0)
+		close(rpfd);
+	if (rfd >= 0)
+		close(rfd);
+	if (pfd >= 0)
+		close(pfd);
+	if (tfd >= 0)
+		close(tfd);
+	if (rootfd >= 0)
+		close(rootfd);
+	return status;
+}
+
+/*
+ * Open the file archive_dir/path read-only, every directory level and the
+ * file itself without following a symlink.  -1 with errno on failure.
+ */
+static int
+open_below(const char *archive_dir, const char *path)
+{
+	char buf[1024], *p, *slash;
+	int dfd, next, fd, e;
+
+	if ((dfd = open(archive_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+		*slash = '\0';
+		next = afile_open_subdir(dfd, p, false);
+		e = errno;
+		close(dfd);
+		if (next < 0) {
+			errno = e;
+			return -1;
+		}
+		dfd = next;
+	}
+	fd = openat(dfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return fd;
+}
+
+int
+afile_read(struct archiver *a, const char *archive_dir, const char *path,
+    struct jbuf *out, int64_t *bytes)
+{
+	const char *msg;
+	struct stat sb;
+	gzFile gz = NULL;
+	int fd, zerr, n = 0, status = J_OK;
+
+	out->len = 0;
+	if ((fd = open_below(archive_dir, path)) < 0 || fstat(fd, &sb) != 0) {
+		snprintf(a->err, sizeof(a->err), "cannot open archive '%s/%s': %s",
+		    archive_dir, path, strerror(errno));
+		status = J_DATAERR;
+		goto out;
+	}
+	*bytes = sb.st_size;
+	if ((gz = gzdopen(fd, "rb")) == NULL) {
+		snprintf(a->err, sizeof(a->err), "cannot read archive '%s/%s': %s",
+		    archive_dir, path, strerror(errno));
+		status = J_DATAERR;
+		goto out;
+	}
+	fd = -1;	/* gzclose_r() closes it */
+	for (;;) {
+		if (out->len + GZ_BUFFER > out->cap) {
+			size_t cap = out->cap ? out->cap * 2 : 4 * GZ_BUFFER;
+			char *p = realloc(out->p, cap);
+
+			if (p == NULL) {
+				snprintf(a->err, sizeof(a->err), "out of memory reading '%s'", path);
+				status = J_SOFTWARE;
+				goto out;
+			}
+			out->p = p;
+			out->cap = cap;
+		}
+		n = gzread(gz, out->p + out->len, GZ_BUFFER);
+		if (n <= 0)
+			break;
+		out->len += (size_t)n;
+	}
+	msg = gzerror(gz, &zerr);
+	if (n < 0 || zerr != Z_OK) {
+		/* zlib names the file "<fd:N>: ": we name it ourselves. */
+		if (strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ": ") != NULL)
+			msg = strstr(msg, ": ") + 2;
+		snprintf(a->err, sizeof(a->err), "archive '%s/%s' is damaged: %s",
+		    archive_dir, path, zerr == Z_ERRNO ? strerror(errno) : msg);
+		status = J_DATAERR;
+	}
+out:
+	if (gz != NULL && gzclose_r(gz) != Z_OK && status == J_OK) {
+		snprintf(a->err, sizeof(a->err), "archive '%s/%s' is damaged: "
+		    "bad gzip trailer", archive_dir, path);
+		status = J_DATAERR;
+	}
+	if (fd >= 0)
+		close(fd);
+	return status;
+}

@@ -44,4 +44,26 @@ int afile_write(struct archiver *a, const char *day, const char *name,
  * archive_dir; a missing file is fine.  J_OK or a status with a->err set. */
 int afile_remove(struct archiver *a, const char *archive_dir, const char *path);
 
+/*
+ * Restored files leave the live tree (SPEC 6): <table>/date=<day>/<name>
+ * moves to <table>/_restored/date=<day>/<name>, which Hive-style readers skip.
+ * afile_restored_path() gives the new relative path (J_SOFTWARE if path is
+ * not a live archive path).  afile_move_restored() moves the file under
+ * archive_dir by link + unlink (never replacing a file) and fsyncs both
+ * directories; it finishes a move a crash interrupted at any point.  *missing
+ * is set if the file is under neither name.
+ */
+/*
+ * Read archive_dir/path (walked without following symlinks) and decompress it
+ * whole into out; *bytes gets the file's size.  A truncated or corrupt gzip
+ * stream (bad CRC, unexpected end) or a file that cannot be opened is
+ * J_DATAERR with a->err set.
+ */
+int afile_read(struct archiver *a, const char *archive_dir, const char *path,
+    struct jbuf *out, int64_t *bytes);
+
+int afile_restored_path(const char *path, char *out, size_t size);
+int afile_move_restored(struct archiver *a, const char *archive_dir,
+    const char *path, bool *missing);
+
 #endif

@@ -4,6 +4,8 @@ check of a tree of a hundred files costs one start, not hundreds of zcat/jq.
 
   python3 archive.py ids DIR           ids of every archived row under DIR,
                                        sorted, duplicates kept, one line
+  python3 archive.py live-ids DIR      the same, leaving out restored files
+                                       (<table>/_restored/, not a live place)
   python3 archive.py lines-md5 DIR     md5 of every archived line, sorted
   python3 archive.py id-days DIR       "id day" (day from the partition) of
                                        every archived row, sorted, one line
@@ -21,9 +23,11 @@ check of a tree of a hundred files costs one start, not hundreds of zcat/jq.
 
 The "check" rules: only regular files and directories; only *.jsonl.gz files;
 files 0600 and directories 0750; names <table>/date=YYYY-MM-DD/<dbid>-<min>-
-<max>-<hex>.jsonl.gz with the ids of the file's rows; every file a complete
-gzip stream; no manifest row left 'writing'; the manifest's 'done' rows
-(path, rows, min_id, max_id, bytes) equal the files of this database.
+<max>-<hex>.jsonl.gz with the ids of the file's rows (restored files under
+<table>/_restored/date=...); every file a complete gzip stream; no manifest
+row left 'writing'; the manifest's 'done' and 'restored' rows (path, rows,
+min_id, max_id, bytes) equal the files of this database, 'done' ones in the
+live tree and 'restored' ones under _restored/.
 
 The "roundtrip" rules (common/jsonl.h): INTEGER a JSON integer with the same
 digits; REAL a number with '.' or an exponent reading back to the same double;
@@ -84,9 +88,11 @@ def row_id(line):
     return int(m.group(1)) if m else None
 
 
-def all_ids(top):
+def all_ids(top, live_only=False):
     ids = []
     for rel in gz_files(top):
+        if live_only and "/_restored/" in rel:
+            continue
         for line in file_lines(os.path.join(top, rel)) or []:
             ids.append(row_id(line))
     return ids
@@ -100,6 +106,10 @@ def db(path):
 
 def cmd_ids(top):
     print(" ".join(str(i) for i in sorted(all_ids(top))))
+
+
+def cmd_live_ids(top):
+    print(" ".join(str(i) for i in sorted(all_ids(top, True))))
 
 
 def cmd_lines_md5(top):
@@ -139,7 +149,7 @@ def cmd_check(top, dbpath):
             problems.append("file mode %o: %s" % (mode, rel))
         if not os.path.basename(rel).startswith(dbid + "-"):
             continue            # another database's file
-        m = re.fullmatch(r"[a-z_]+/date=[0-9]{4}-[0-9]{2}-[0-9]{2}/%s-([0-9]+)-([0-9]+)-[0-9a-f]+\.jsonl\.gz" % dbid, rel)
+        m = re.fullmatch(r"[a-z_]+/(?:_restored/)?date=[0-9]{4}-[0-9]{2}-[0-9]{2}/%s-([0-9]+)-([0-9]+)-[0-9a-f]+\.jsonl\.gz" % dbid, rel)
         lines = file_lines(os.path.join(top, rel))
         if lines is None:
             problems.append("not a complete gzip file: " + rel)
@@ -160,7 +170,10 @@ def cmd_check(top, dbpath):
         if d.decode() != real:
             problems.append("manifest archive_dir %s, not %s" % (d.decode(), real))
     manifest = set((p.decode(), r, lo, hi, b) for p, r, lo, hi, b in con.execute(
-        "SELECT path, rows, min_id, max_id, bytes FROM archive_manifest WHERE state = 'done'"))
+        "SELECT path, rows, min_id, max_id, bytes FROM archive_manifest WHERE state IN ('done', 'restored')"))
+    for (p, state) in con.execute("SELECT path, state FROM archive_manifest WHERE state IN ('done', 'restored')"):
+        if (b"/_restored/" in p) != (state == b"restored"):
+            problems.append("manifest row %s: %s" % (state.decode(), p.decode()))
     for e in sorted(manifest - disk):
         problems.append("in the manifest, not on disk (or different): %s %s %s %s %s" % e)
     for e in sorted(disk - manifest):

@@ -1,0 +1,544 @@
+/*
+ * restore_archive's work: see restore.h for the protocol.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive.h"
+#include "archive_file.h"
+#include "job.h"
+#include "log.h"
+#include "restore.h"
+#include "status.h"
+
+/* One manifest row selected for the run. */
+struct rfile {
+	int64_t id;
+	char day[11];
+	char *dir, *path;
+	bool restored;			/* state 'restored' already */
+	int64_t rows, min_id, max_id, bytes;
+};
+
+struct restore {
+	struct job *j;
+	const struct restore_opts *ro;
+	struct archiver a;
+	struct rfile *files;
+	size_t nfiles;
+	struct jbuf data;		/* one file, decompressed */
+	struct jrow row;
+	char **keys;			/* a file's columns, from its first line */
+	int nkeys;
+	int64_t rows, present, done, already, damaged;
+	int64_t planned;		/* rows of the verified files */
+};
+
+static const struct {
+	const char *table, *owner;
+} owners[] = {
+	{ "analytics_events", "prune_events" },
+	{ "system_logs", "archive_logs" },
+	{ "product_reservations", "expire_reservations" },
+};
+
+const char *
+restore_owner(const char *table)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(owners) / sizeof(owners[0]); i++)
+		if (strcmp(owners[i].table, table) == 0)
+			return owners[i].owner;
+	return NULL;
+}
+
+static void
+free_keys(struct restore *r)
+{
+	int i;
+
+	for (i = 0; i < r->nkeys; i++)
+		free(r->keys[i]);
+	free(r->keys);
+	r->keys = NULL;
+	r->nkeys = 0;
+}
+
+static void
+free_files(struct restore *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfiles; i++) {
+		free(r->files[i].dir);
+		free(r->files[i].path);
+	}
+	free(r->files);
+	r->files = NULL;
+	r->nfiles = 0;
+}
+
+/* The table and manifest row of --file PATH (absolute or relative). */
+static int
+resolve_file(struct restore *r, struct db *db, char *table, size_t size)
+{
+	char abs[4096];
+	sqlite3_stmt *st;
+	bool row;
+	int rc;
+
+	if (realpath(r->ro->file, abs) == NULL) {
+		snprintf(r->a.err, sizeof(r->a.err), "archive '%s': %s",
+		    r->ro->file, strerror(errno));
+		return J_DATAERR;
+	}
+	rc = db_prepare(db, &st, "SELECT table_name, state FROM archive_manifest "
+	    "WHERE archive_dir || '/' || path = :p");
+	if (rc == J_OK)
+		rc = db_bind_text(db, st, ":p", abs);
+	if (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK) {
+		if (!row) {
+			snprintf(r->a.err, sizeof(r->a.err), "archive '%s' is not in "
+			    "this database's archive_manifest", abs);
+			rc = J_DATAERR;
+		} else if (strcmp((const char *)sqlite3_column_text(st, 1), "writing") == 0) {
+			snprintf(r->a.err, sizeof(r->a.err), "archive '%s' was never "
+			    "finished (its rows are still in the table; the next run of "
+			    "its job removes it)", abs);
+			rc = J_DATAERR;
+		} else {
+			snprintf(table, size, "%s", (const char *)sqlite3_column_text(st, 0));
+		}
+	}
+	db_finalize(&st);
+	return rc;
+}
+
+static int
+select_files(struct restore *r)
+{
+	struct db *db = r->a.db;
+	sqlite3_stmt *st;
+	bool row;
+	int rc;
+
+	rc = db_prepare(db, &st, "SELECT id, day, archive_dir, path, state, rows, "
+	    "min_id, max_id, bytes FROM archive_manifest WHERE table_name = :t "
+	    "AND state IN ('done', 'restored') AND (:file IS NULL OR "
+	    "archive_dir || '/' || path = :file) AND (:from = '' OR day >= :from) "
+	    "AND (:to = '' OR day <= :to) ORDER BY day, id");
+	if (rc == J_OK)
+		rc = db_bind_text(db, st, ":t", r->a.table);
+	if (rc == J_OK) {
+		char abs[4096];
+
+		if (r->ro->file != NULL && realpath(r->ro->file, abs) != NULL)
+			rc = db_bind_text(db, st, ":file", abs);
+		else
+			rc = db_bind_text(db, st, ":file", NULL);
+	}
+	if (rc == J_OK)
+		rc = db_bind_text(db, st, ":from", r->ro->from);
+	if (rc == J_OK)
+		rc = db_bind_text(db, st, ":to", r->ro->to);
+	while (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK && row) {
+		struct rfile *f, *files = realloc(r->files, (r->nfiles + 1) * sizeof(*files));
+
+		if (files == NULL) {
+			rc = J_SOFTWARE;
+			break;
+		}
+		r->files = files;
+		f = &files[r->nfiles++];
+		memset(f, 0, sizeof(*f));
+		f->id = sqlite3_column_int64(st, 0);
+		snprintf(f->day, sizeof(f->day), "%s", (const char *)sqlite3_column_text(st, 1));
+		f->dir = strdup((const char *)sqlite3_column_text(st, 2));
+		f->path = strdup((const char *)sqlite3_column_text(st, 3));
+		f->restored = strcmp((const char *)sqlite3_column_text(st, 4), "restored") == 0;
+		f->rows = sqlite3_column_int64(st, 5);
+		f->min_id = sqlite3_column_int64(st, 6);
+		f->max_id = sqlite3_column_int64(st, 7);
+		f->bytes = sqlite3_column_int64(st, 8);
+		if (f->dir == NULL || f->path == NULL)
+			rc = J_SOFTWARE;
+	}
+	db_finalize(&st);
+	return rc;
+}
+
+static int
+cmp_id(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* Index of the id field in the current row, -1 if none. */
+static int
+id_field(const struct jrow *row)
+{
+	int i;
+
+	for (i = 0; i < row->n; i++)
+		if (strcmp(row->f[i].key, "id") == 0)
+			return row->f[i].type == SQLITE_INTEGER ? i : -1;
+	return -1;
+}
+
+/* Same keys, same order, as the file's first line (which sets r->keys). */
+static int
+check_keys(struct restore *r, char *why, size_t size)
+{
+	int i, k;
+
+	if (r->keys == NULL) {
+		if ((r->keys = calloc((size_t)r->row.n, sizeof(*r->keys))) == NULL)
+			return -1;
+		for (i = 0; i < r->row.n; i++) {
+			for (k = 0; k < r->a.ncols; k++)
+				if (strcmp(r->a.names[k], r->row.f[i].key) == 0)
+					break;
+			if (k == r->a.ncols) {
+				snprintf(why, size, "column \"%s\" is not in table %s",
+				    r->row.f[i].key, r->a.table);
+				return -1;
+			}
+			if ((r->keys[i] = strdup(r->row.f[i].key)) == NULL)
+				return -1;
+			r->nkeys++;
+		}
+		return 0;
+	}
+	if (r->row.n != r->nkeys) {
+		snprintf(why, size, "a line has %d columns, the first %d", r->row.n, r->nkeys);
+		return -1;
+	}
+	for (i = 0; i < r->nkeys; i++)
+		if (strcmp(r->keys[i], r->row.f[i].key) != 0) {
+			snprintf(why, size, "a line's columns differ from the first line's");
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * Read f and check it against its manifest row (restore.h step 1).  With
+ * exists != NULL (--dry-run), count the rows whose id is already present.
+ */
+static int
+verify_file(struct restore *r, const struct rfile *f, sqlite3_stmt *exists)
+{
+	char why[512] = "";
+	int64_t *ids = NULL, bytes = 0, n = 0;
+	size_t pos = 0;
+	int rc, k;
+
+	free_keys(r);
+	if ((rc = afile_read(&r->a, f->dir, f->path, &r->data, &bytes)) != J_OK)
+		return rc;
+	if (bytes != f->bytes)
+		snprintf(why, sizeof(why), "%lld bytes, the manifest says %lld",
+		    (long long)bytes, (long long)f->bytes);
+	if (why[0] == '\0' && f->rows > 0 &&
+	    (ids = malloc((size_t)f->rows * sizeof(*ids))) == NULL)
+		return J_SOFTWARE;
+	while (why[0] == '\0' && pos < r->data.len) {
+		const char *line = r->data.p + pos;
+		const char *nl = memchr(line, '\n', r->data.len - pos);
+		size_t len = nl ? (size_t)(nl - line) : r->data.len - pos;
+		char perr[256];
+
+		pos += len + 1;
+		if (nl == NULL) {
+			snprintf(why, sizeof(why), "the last line has no newline");
+		} else if (n >= f->rows) {
+			snprintf(why, sizeof(why), "more than the %lld rows of the manifest",
+			    (long long)f->rows);
+		} else if (jsonl_parse(&r->row, line, len, perr, sizeof(perr)) != 0) {
+			snprintf(why, sizeof(why), "line %lld: %s", (long long)n + 1, perr);
+		} else if (check_keys(r, why, sizeof(why)) != 0) {
+			if (why[0] == '\0')
+				return J_SOFTWARE;
+		} else if ((k = id_field(&r->row)) < 0) {
+			snprintf(why, sizeof(why), "line %lld has no integer id",
+			    (long long)n + 1);
+		} else {
+			ids[n++] = r->row.f[k].i;
+		}
+	}
+	if (why[0] == '\0' && n != f->rows)
+		snprintf(why, sizeof(why), "%lld rows, the manifest says %lld",
+		    (long long)n, (long long)f->rows);
+	if (why[0] == '\0' && n > 0) {
+		qsort(ids, (size_t)n, sizeof(*ids), cmp_id);
+		for (k = 1; k < n && ids[k] != ids[k - 1]; k++)
+			;
+		if (k < n)
+			snprintf(why, sizeof(why), "id %lld twice", (long long)ids[k]);
+		else if (ids[0] != f->min_id || ids[n - 1] != f->max_id)
+			snprintf(why, sizeof(why), "ids %lld..%lld, the manifest says "
+			    "%lld..%lld", (long long)ids[0], (long long)ids[n - 1],
+			    (long long)f->min_id, (long long)f->max_id);
+	}
+	for (k = 0; why[0] == '\0' && exists != NULL && k < n; k++) {
+		bool row;
+
+		sqlite3_bind_int64(exists, 1, ids[k]);
+		if ((rc = db_step(r->a.db, exists, &row)) != J_OK)
+			break;
+		r->present += row;
+		sqlite3_reset(exists);
+	}
+	free(ids);
+	if (why[0] != '\0') {
+		snprintf(r->a.err, sizeof(r->a.err), "archive '%s/%s' is damaged: %s",
+		    f->dir, f->path, why);
+		return J_DATAERR;
+	}
+	return rc;
+}
+
+/* INSERT of the file's columns (r->keys), skipping ids already present. */
+static int
+prepare_insert(struct restore *r, sqlite3_stmt **st)
+{
+	sqlite3_str *s = sqlite3_str_new(r->a.db->h);
+	char *sql;
+	int i, rc;
+
+	sqlite3_str_appendf(s, "INSERT INTO \"%w\" (", r->a.table);
+	for (i = 0; i < r->nkeys; i++)
+		sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "", r->keys[i]);
+	sqlite3_str_appendf(s, ") VALUES (");
+	for (i = 0; i < r->nkeys; i++)
+		sqlite3_str_appendf(s, "%s?%d", i ? ", " : "", i + 1);
+	sqlite3_str_appendf(s, ") ON CONFLICT (id) DO NOTHING");
+	if ((sql = sqlite3_str_finish(s)) == NULL)
+		return J_SOFTWARE;
+	rc = db_prepare(r->a.db, st, sql);
+	sqlite3_free(sql);
+	return rc;
+}
+
+/* Steps 2 and 3 of restore.h for one verified file. */
+static int
+restore_file(struct restore *r, const struct rfile *f)
+{
+	struct db *db = r->a.db;
+	sqlite3_stmt *ins = NULL, *flip = NULL;
+	int64_t inserted = 0, present = 0;
+	size_t pos = 0;
+	char perr[256];
+	int rc, i;
+
+	/* Read again: the data is not kept between verification and now. */
+	if ((rc = verify_file(r, f, NULL)) != J_OK)
+		return rc;
+	if ((rc = prepare_insert(r, &ins)) != J_OK ||
+	    (rc = db_prepare(db, &flip, "UPDATE archive_manifest SET state = "
+	    "'restored' WHERE id = :id AND state = 'done'")) != J_OK ||
+	    (rc = db_bind_int64(db, flip, ":id", f->id)) != J_OK ||
+	    (rc = runlog_start(r->a.run)) != J_OK ||
+	    (rc = db_begin(db)) != J_OK)
+		goto out;
+	while (rc == J_OK && pos < r->data.len) {
+		const char *line = r->data.p + pos;
+		size_t len = (size_t)((const char *)memchr(line, '\n',
+		    r->data.len - pos) - line);
+
+		pos += len + 1;
+		if (jsonl_parse(&r->row, line, len, perr, sizeof(perr)) != 0) {
+			rc = J_SOFTWARE;	/* it parsed a moment ago */
+			break;
+		}
+		for (i = 0; i < r->row.n; i++)
+			if (jsonl_bind(ins, i + 1, &r->row.f[i]) != SQLITE_OK) {
+				rc = db_fail(db, sqlite3_extended_errcode(db->h), "bind");
+				break;
+			}
+		if (rc == J_OK && (rc = db_run(db, ins)) == J_OK) {
+			if (sqlite3_changes(db->h) == 1)
+				inserted++;
+			else
+				present++;
+		} else if (rc == J_DATAERR) {
+			char msg[1024];
+
+			snprintf(msg, sizeof(msg), "%s", db->err);
+			snprintf(r->a.err, sizeof(r->a.err), "cannot restore archive "
+			    "'%s/%s' (line %lld): %s; nothing of it was restored",
+			    f->dir, f->path, (long long)(inserted + present + 1), msg);
+		}
+	}
+	if (rc == J_OK && (rc = db_run(db, flip)) == J_OK && sqlite3_changes(db->h) != 1) {
+		snprintf(r->a.err, sizeof(r->a.err), "archive '%s/%s' was restored "
+		    "by another run meanwhile", f->dir, f->path);
+		rc = J_TEMPFAIL;
+	}
+	if (rc == J_OK)
+		rc = db_commit(db);
+	else
+		db_rollback(db);
+	if (rc == J_OK) {
+		r->rows += inserted;
+		r->present += present;
+		r->done++;
+		r->a.run->rows += inserted;
+		log_debug("restored %lld rows from %s/%s (%lld already present)",
+		    (long long)inserted, f->dir, f->path, (long long)present);
+		/* Out of the live tree, the way recovery would do it. */
+		rc = archive_finish_restores(&r->a);
+	}
+out:
+	db_finalize(&flip);
+	db_finalize(&ins);
+	return rc;
+}
+
+static bool
+out_of_time(const struct restore *r)
+{
+	const struct job_opts *o = r->j->o;
+
+	return o->max_runtime > 0 && job_seconds(r->j) >= (double)o->max_runtime;
+}
+
+static int
+run(struct restore *r, bool *stopped)
+{
+	const struct job_opts *o = r->j->o;
+	sqlite3_stmt *exists = NULL;
+	char first[1024] = "";
+	size_t i;
+	int rc = J_OK;
+
+	if (!o->dry_run && (rc = archive_finish_restores(&r->a)) != J_OK)
+		return rc;
+	if ((rc = select_files(r)) != J_OK)
+		return rc;
+	if (o->dry_run) {
+		sqlite3_str *s = sqlite3_str_new(NULL);
+		char *sql;
+
+		sqlite3_str_appendf(s, "SELECT 1 FROM \"%w\" WHERE id = ?1", r->a.table);
+		sql = sqlite3_str_finish(s);
+		rc = sql ? db_prepare(r->a.db, &exists, sql) : J_SOFTWARE;
+		sqlite3_free(sql);
+	}
+	/* Every file is checked before the database is touched.  The first
+	 * damaged file makes the error line; any others are warnings. */
+	for (i = 0; rc == J_OK && i < r->nfiles; i++) {
+		int vrc;
+
+		if (r->files[i].restored) {
+			r->already++;
+			continue;
+		}
+		vrc = verify_file(r, &r->files[i], exists);
+		if (vrc == J_DATAERR) {
+			if (r->damaged++ == 0)
+				snprintf(first, sizeof(first), "%s", r->a.err);
+			else
+				log_warn("%s", r->a.err);
+		} else if (vrc != J_OK) {
+			rc = vrc;
+		} else {
+			r->planned += r->files[i].rows;
+		}
+	}
+	db_finalize(&exists);
+	if (rc == J_OK && r->damaged > 0) {
+		if (r->damaged > 1)
+			snprintf(r->a.err, sizeof(r->a.err), "%s (and %lld more damaged "
+			    "files, named above); nothing was restored", first,
+			    (long long)r->damaged - 1);
+		else
+			snprintf(r->a.err, sizeof(r->a.err), "%s; nothing was restored",
+			    first);
+		return J_DATAERR;
+	}
+	if (rc != J_OK || o->dry_run)
+		return rc;
+	for (i = 0; rc == J_OK && i < r->nfiles; i++) {
+		if (r->files[i].restored)
+			continue;
+		if (out_of_time(r)) {
+			*stopped = true;
+			break;
+		}
+		rc = restore_file(r, &r->files[i]);
+	}
+	return rc;
+}
+
+int
+restore_pass(struct job *j, const struct restore_opts *ro, bool *stopped,
+    char *summary, size_t size)
+{
+	const struct job_opts *o = j->o;
+	struct restore r;
+	struct job_lock owner_lock = { .fd = -1 };
+	char table[64] = "", err[4096], range[40] = "";
+	const char *owner;
+	int rc = J_OK;
+
+	memset(&r, 0, sizeof(r));
+	r.j = j;
+	r.ro = ro;
+	*stopped = false;
+	if (ro->file != NULL)
+		rc = resolve_file(&r, &j->db, table, sizeof(table));
+	else
+		snprintf(table, sizeof(table), "%s", ro->table);
+	if (rc != J_OK) {
+		snprintf(summary, size, "%s", r.a.err);
+		return rc;
+	}
+	owner = restore_owner(table);
+	if (owner == NULL) {
+		snprintf(summary, size, "table '%s' is not archived by these jobs", table);
+		return J_SOFTWARE;
+	}
+	/* The table's own job must not archive while rows come back. */
+	if (!o->dry_run && (rc = lock_take(&owner_lock, o->db_path, owner, err,
+	    sizeof(err))) != J_OK) {
+		snprintf(summary, size, "%s", err);
+		return rc;
+	}
+	rc = archive_open(&r.a, &j->db, &j->run, j->name, table, NULL, o->batch_size);
+	if (rc == J_OK)
+		rc = run(&r, stopped);
+	if (ro->from[0] != '\0' || ro->to[0] != '\0')
+		snprintf(range, sizeof(range), " (days %s..%s)",
+		    ro->from[0] ? ro->from : "first", ro->to[0] ? ro->to : "last");
+	if (r.damaged > 0)
+		snprintf(summary, size, "%s", archive_error(&r.a));
+	else if (rc != J_OK)
+		snprintf(summary, size, "%s (after %lld rows restored from %lld files)",
+		    archive_error(&r.a), (long long)r.rows, (long long)r.done);
+	else if (r.nfiles == (size_t)r.already)
+		snprintf(summary, size, "nothing to do: no archived %s rows to "
+		    "restore%s; %lld files were restored before", table, range,
+		    (long long)r.already);
+	else
+		snprintf(summary, size, "%s %lld rows of %s from %lld files%s; %lld "
+		    "rows were already in the table; %lld files were restored "
+		    "before; %.2f s%s", o->dry_run ? "would restore" : "restored",
+		    (long long)(o->dry_run ? r.planned : r.rows), table, o->dry_run ?
+		    (long long)(r.nfiles - (size_t)r.already) : (long long)r.done,
+		    range, (long long)r.present, (long long)r.already,
+		    job_seconds(j), *stopped ?
+		    "; stopped at --max-runtime, the next run goes on" : "");
+	jrow_free(&r.row);
+	jbuf_free(&r.data);
+	free_keys(&r);
+	free_files(&r);
+	archive_close(&r.a);
+	lock_release(&owner_lock);
+	return rc;
+}
