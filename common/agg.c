@@ -305,6 +305,7 @@ agg_top_json(const struct agg_budget *b, const struct agg_table *t, int n,
 
 	if (n <= 0)
 		return 0;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	if ((top = calloc((size_t)n, sizeof(*top))) == NULL)
 		return -1;
 	/* Insertion into a sorted array of at most n: n is 10. */

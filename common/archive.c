@@ -763,6 +763,7 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 	a->rows += (int64_t)deleted;
 	a->run->rows = a->rows;
 	a->bytes += bytes;
+	a->run->bytes = a->bytes;
 	a->files += a->dir != NULL;
 	note_day(a, day_ms);
 	log_debug("%s: archived %zu rows of %s (ids %lld..%lld), %lld bytes", day,

@@ -16,7 +16,7 @@
 
 enum {
 	OPT_DB = 1000, OPT_NOW, OPT_DRY_RUN, OPT_BATCH, OPT_MAX_RUNTIME,
-	OPT_BUSY, OPT_LOG_FORMAT, OPT_ARCHIVE_DIR, OPT_NO_ARCHIVE,
+	OPT_BUSY, OPT_LOG_FORMAT, OPT_ARCHIVE_DIR, OPT_NO_ARCHIVE, OPT_METRICS,
 };
 
 struct common_option {
@@ -34,6 +34,7 @@ static const struct common_option common_options[] = {
 	{ { "archive-dir", "DIR", OPT_ARCHIVE_DIR, "write archives under DIR" }, CLI_ARCHIVE },
 	{ { "no-archive", NULL, OPT_NO_ARCHIVE, "delete without archiving" }, CLI_ARCHIVE },
 	{ { "log-format", "text|json", OPT_LOG_FORMAT, "log line format (default text)" }, 0 },
+	{ { "metrics-file", "PATH", OPT_METRICS, "write the run's metrics there (Prometheus text)" }, CLI_METRICS },
 	{ { NULL, NULL, 0, NULL }, 0 },
 };
 
@@ -186,6 +187,11 @@ common_option(const struct cli_spec *spec, int key, const char *arg,
 	case OPT_NO_ARCHIVE:
 		o->no_archive = true;
 		return 0;
+	case OPT_METRICS:
+		if (*arg == '\0')
+			return bad(spec, "--metrics-file: empty path");
+		o->metrics_file = arg;
+		return 0;
 	}
 	return bad(spec, "unknown option");
 }
@@ -247,7 +253,7 @@ cli_parse(const struct cli_spec *spec, int argc, char **argv,
 				    argv[optind - 1]);
 			return bad(spec, msg);
 		}
-		if (ch >= OPT_DB && ch <= OPT_NO_ARCHIVE)
+		if (ch >= OPT_DB && ch <= OPT_METRICS)
 			rc = common_option(spec, ch, optarg, o);
 		else {
 			msg[0] = '\0';

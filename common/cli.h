@@ -17,6 +17,7 @@
 #define CLI_BATCH	0x02	/* --batch-size */
 #define CLI_RUNTIME	0x08	/* --max-runtime */
 #define CLI_ARCHIVE	0x04	/* --archive-dir or --no-archive (one required) */
+#define CLI_METRICS	0x10	/* --metrics-file */
 
 #define CLI_DEFAULT_BUSY_MS	5000	/* milliseconds, SPEC section 4 */
 #define CLI_EXIT_DONE		(-1)	/* --help or --version was printed */
@@ -33,6 +34,7 @@ struct job_opts {
 	enum log_format log_format;
 	const char *archive_dir;	/* NULL with --no-archive */
 	bool no_archive;
+	const char *metrics_file;	/* --metrics-file, or NULL */
 };
 
 /* One program-specific option; the table ends with name == NULL. */

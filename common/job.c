@@ -2,8 +2,13 @@
  * Begin and end of a job run (see job.h), so that every job takes its lock,
  * opens the database and records its run the same way.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "job.h"
 #include "log.h"
@@ -39,10 +44,126 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 		rc = runlog_reap(&j->run);
 	if (rc != J_OK) {
 		log_error("%s", j->db.err);
+		job_metrics(name, o, j->db.h ? &j->db : NULL, rc, 0, 0, job_seconds(j));
 		db_close(&j->db);
 		lock_release(&j->lock);
 	}
 	return rc;
+}
+
+/* The run's outcome in jobs_meta (see job.h); a failure is a warning. */
+static void
+record_outcome(struct job *j, int rc, const char *summary)
+{
+	char now[32], key[64], okkey[64];
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	runlog_clock(now);
+	snprintf(key, sizeof(key), "%s.last_run", j->name);
+	snprintf(okkey, sizeof(okkey), "%s.last_success", j->name);
+	r = db_prepare(&j->db, &st, "INSERT INTO jobs_meta (key, value) "
+	    "SELECT :key, json_object('ended_at', :end, 'exit_code', :code, "
+	    "'rows', :rows, 'seconds', :sec, 'message', :msg) UNION ALL "
+	    "SELECT :okkey, :end WHERE :code = 0 "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+	if (r == J_OK)
+		r = db_bind_text(&j->db, st, ":key", key);
+	if (r == J_OK)
+		r = db_bind_text(&j->db, st, ":okkey", okkey);
+	if (r == J_OK)
+		r = db_bind_text(&j->db, st, ":end", now);
+	if (r == J_OK)
+		r = db_bind_int64(&j->db, st, ":code", rc);
+	if (r == J_OK)
+		r = db_bind_int64(&j->db, st, ":rows", j->run.rows);
+	if (r == J_OK)
+		r = db_bind_double(&j->db, st, ":sec", job_seconds(j));
+	if (r == J_OK)
+		r = db_bind_text(&j->db, st, ":msg", summary);
+	if (r == J_OK && (r = db_begin(&j->db)) == J_OK) {
+		r = db_run(&j->db, st);
+		r = r == J_OK ? db_commit(&j->db) : (db_rollback(&j->db), r);
+	}
+	db_finalize(&st);
+	if (r != J_OK)
+		log_warn("cannot record this run's outcome in jobs_meta: %s", j->db.err);
+}
+
+/* Last success of job from jobs_meta, as Unix seconds; -1 if unknown. */
+static double
+last_success(struct db *db, const char *job)
+{
+	sqlite3_stmt *st = NULL;
+	double t = -1;
+	char key[64];
+	bool row;
+
+	snprintf(key, sizeof(key), "%s.last_success", job);
+	if (db_prepare(db, &st, "SELECT (julianday(value) - 2440587.5) * 86400.0 "
+	    "FROM jobs_meta WHERE key = :k") == J_OK &&
+	    db_bind_text(db, st, ":k", key) == J_OK &&
+	    db_step(db, st, &row) == J_OK && row &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		t = sqlite3_column_double(st, 0);
+	db_finalize(&st);
+	return t;
+}
+
+void
+job_metrics(const char *job, const struct job_opts *o, struct db *db, int rc,
+    int64_t rows, int64_t bytes, double seconds)
+{
+	static const char *const help[][3] = {
+		{ "last_run_timestamp_seconds", "gauge", "When the last run ended (Unix time)." },
+		{ "last_success_timestamp_seconds", "gauge", "When the last successful run ended (Unix time)." },
+		{ "success", "gauge", "1 if the last run succeeded (exit 0), else 0." },
+		{ "exit_code", "gauge", "Exit status of the last run." },
+		{ "rows", "gauge", "Rows the last run changed (archived, deleted, rolled up or restored)." },
+		{ "bytes", "gauge", "Archive bytes the last run wrote." },
+		{ "duration_seconds", "gauge", "How long the last run took." },
+	};
+	char tmp[4200];
+	double now = (double)cli_real_now_ms() / 1000, ok;
+	double v[7];
+	FILE *f;
+	size_t i;
+	int fd;
+
+	if (o->metrics_file == NULL)
+		return;
+	ok = rc == J_OK ? now : db != NULL ? last_success(db, job) : -1;
+	v[0] = now, v[1] = ok, v[2] = rc == J_OK, v[3] = rc;
+	v[4] = (double)rows, v[5] = (double)bytes, v[6] = seconds;
+	/* Same directory, a name the collector ignores (*.prom only). */
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", o->metrics_file, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		log_warn("cannot write metrics file '%s': %s", tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return;
+	}
+	for (i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
+		if (i == 1 && ok < 0)
+			continue;	/* never succeeded, as far as we know */
+		fprintf(f, "# HELP shop_job_%s %s\n# TYPE shop_job_%s %s\n"
+		    "shop_job_%s{job=\"%s\"} %.15g\n", help[i][0], help[i][2],
+		    help[i][0], help[i][1], help[i][0], job, v[i]);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
+		log_warn("cannot write metrics file '%s': %s", tmp, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		return;
+	}
+	if (fclose(f) != 0 || rename(tmp, o->metrics_file) != 0) {
+		log_warn("cannot write metrics file '%s': %s", o->metrics_file,
+		    strerror(errno));
+		unlink(tmp);
+	}
 }
 
 int
@@ -54,6 +175,10 @@ job_end(struct job *j, int rc, bool stopped, const char *summary)
 		log_error("%s", summary);
 	log_debug("longest write transaction: %lld ms", (long long)j->db.longest_write);
 	runlog_finish(&j->run, rc, stopped, summary);
+	if (!j->o->dry_run && rc != J_TEMPFAIL)
+		record_outcome(j, rc, summary);
+	job_metrics(j->name, j->o, &j->db, rc, j->run.rows, j->run.bytes,
+	    job_seconds(j));
 	if (db_close(&j->db) != J_OK && rc == J_OK) {
 		log_error("%s", j->db.err);
 		rc = J_SOFTWARE;

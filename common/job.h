@@ -29,8 +29,23 @@ int job_begin(struct job *j, const char *name, const struct job_opts *o);
 /*
  * Record the run (status rc, summary one line) and release the job.  Logs the
  * summary (info) on success, the error otherwise; returns the exit status.
+ *
+ * Every real run (not --dry-run, not a 75) also leaves its outcome in
+ * jobs_meta, even one that changed nothing: '<job>.last_run' holds a JSON
+ * object (ended_at, exit_code, rows, seconds, message) and, on success,
+ * '<job>.last_success' the time it ended.  jobs_status reads them to tell
+ * an idle job from one that stopped running.  With --metrics-file the same
+ * facts are written in the Prometheus text format (see job_metrics()).
  */
 int job_end(struct job *j, int rc, bool stopped, const char *summary);
+
+/*
+ * Write o->metrics_file (if set) for a run of job that ended with rc:
+ * Prometheus textfile-collector format, replaced atomically (a temporary
+ * file in the same directory, then rename).  A failure is a warning only.
+ */
+void job_metrics(const char *job, const struct job_opts *o, struct db *db,
+    int rc, int64_t rows, int64_t bytes, double seconds);
 
 /* Seconds since job_begin(), for summaries. */
 double job_seconds(const struct job *j);

@@ -542,3 +542,37 @@ restore_pass(struct job *j, const struct restore_opts *ro, bool *stopped,
 	lock_release(&owner_lock);
 	return rc;
 }
+
+int
+restore_verify_all(struct db *db, const char *table, int64_t *files,
+    int64_t *damaged)
+{
+	struct restore_opts ro = { table, NULL, "", "" };
+	struct restore r;
+	size_t i;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.ro = &ro;
+	*files = *damaged = 0;
+	rc = archive_open(&r.a, db, NULL, "jobs_status", table, NULL, 0);
+	if (rc == J_OK)
+		rc = select_files(&r);
+	for (i = 0; rc == J_OK && i < r.nfiles; i++) {
+		int vrc = verify_file(&r, &r.files[i], NULL);
+
+		(*files)++;
+		if (vrc == J_DATAERR) {
+			log_warn("%s", r.a.err);
+			(*damaged)++;
+		} else {
+			rc = vrc;
+		}
+	}
+	jrow_free(&r.row);
+	jbuf_free(&r.data);
+	free_keys(&r);
+	free_files(&r);
+	archive_close(&r.a);
+	return rc;
+}

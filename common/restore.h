@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct job;
 
@@ -50,5 +51,16 @@ const char *restore_owner(const char *table);
  */
 int restore_pass(struct job *j, const struct restore_opts *ro, bool *stopped,
     char *summary, size_t size);
+
+/*
+ * Check every file of table that the manifest lists ('done' and 'restored')
+ * the way a restore checks them before it starts (jobs_status
+ * --verify-archives): each damaged or missing one is a warning naming it.
+ * Counts go to *files and *damaged.  Returns J_OK unless the check itself
+ * failed (database error, out of memory).
+ */
+struct db;
+int restore_verify_all(struct db *db, const char *table, int64_t *files,
+    int64_t *damaged);
 
 #endif

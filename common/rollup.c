@@ -114,8 +114,7 @@ prepare_day_statements(struct rollup *r, int n)
 	sql = sqlite3_mprintf("SELECT event_type, count(*), count(DISTINCT "
 	    "user_id), count(DISTINCT session_id) FROM (%s) GROUP BY event_type "
 	    "ORDER BY event_type", events);
-	if (rc == J_OK)
-		rc = sql ? db_prepare(r->db, &r->totals, sql) : J_SOFTWARE;
+	rc = sql ? db_prepare(r->db, &r->totals, sql) : J_SOFTWARE;
 	sqlite3_free(sql);
 	/* Ties go to the smaller product_id, as SPEC 5 asks. */
 	sql = sqlite3_mprintf("SELECT event_type, product_id, count(*) AS n "

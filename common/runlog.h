@@ -18,6 +18,7 @@ struct runlog {
 	int64_t id;		/* job_runs.id, 0 until started */
 	int64_t now_ms;		/* the job's "now" (--now) */
 	int64_t rows;		/* rows changed so far */
+	int64_t bytes;		/* archive bytes written so far (metrics only) */
 	char window_start[32], window_end[32];
 };
 

@@ -10,7 +10,7 @@
 #include "tsprobe.h"
 
 #define HOUR_MS		3600000LL
-#define OFFSET_MS	(TS_MAX_OFFSET_MIN * 60000LL)
+#define OFFSET_MS	((int64_t)TS_MAX_OFFSET_MIN * 60000)
 
 static int64_t
 floor_div(int64_t a, int64_t b)
@@ -218,7 +218,7 @@ tsql_affinity(sqlite3 *h, const char *table, const char *column,
 		return rc;
 	/* SQLite's rules (datatype3.html section 3.1), in their order. */
 	if (strstr(type, "INT"))
-		*out = TSA_NUMERIC;
+		*out = TSA_NUMERIC;	/* NOLINT(bugprone-branch-clone): rule 1 */
 	else if (strstr(type, "CHAR") || strstr(type, "CLOB") || strstr(type, "TEXT"))
 		*out = TSA_TEXT;
 	else if (strstr(type, "BLOB") || type[0] == '\0')

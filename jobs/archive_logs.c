@@ -40,7 +40,7 @@ main(int argc, char **argv)
 		"archive_logs", "[--db PATH] (--archive-dir DIR | --no-archive) [options]",
 		"Archive system_logs older than the retention window (UTC days), then\n"
 		"delete them.",
-		CLI_NOW | CLI_BATCH | CLI_RUNTIME | CLI_ARCHIVE, DEFAULT_BATCH,
+		CLI_NOW | CLI_BATCH | CLI_RUNTIME | CLI_ARCHIVE | CLI_METRICS, DEFAULT_BATCH,
 		options, handle, &retention_days,
 	};
 	struct job_opts o;

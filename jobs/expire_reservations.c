@@ -24,7 +24,7 @@ main(int argc, char **argv)
 		"[--db PATH] (--archive-dir DIR | --no-archive) [options]",
 		"Delete reservations whose expires_at is at or before now, and give the\n"
 		"stock they took back through stock_moves.",
-		CLI_NOW | CLI_BATCH | CLI_RUNTIME | CLI_ARCHIVE, DEFAULT_BATCH,
+		CLI_NOW | CLI_BATCH | CLI_RUNTIME | CLI_ARCHIVE | CLI_METRICS, DEFAULT_BATCH,
 		NULL, NULL, NULL,
 	};
 	struct expire_ctx ctx;

@@ -56,7 +56,7 @@ main(int argc, char **argv)
 		"prune_events", "[--db PATH] (--archive-dir DIR | --no-archive) [options]",
 		"Archive analytics_events older than the retention window (UTC days),\n"
 		"then delete them.  Refuses (65) while such a day is not rolled up.",
-		CLI_NOW | CLI_BATCH | CLI_RUNTIME | CLI_ARCHIVE, DEFAULT_BATCH,
+		CLI_NOW | CLI_BATCH | CLI_RUNTIME | CLI_ARCHIVE | CLI_METRICS, DEFAULT_BATCH,
 		options, handle, &args,
 	};
 	struct prune_ctx ctx = { false, -1, INT64_MIN };

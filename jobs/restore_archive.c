@@ -98,7 +98,7 @@ main(int argc, char **argv)
 		"<table>/_restored/ under the archive directory.  Every file is verified\n"
 		"(gzip, rows and ids against the manifest) before anything is restored;\n"
 		"a damaged file refuses the run (65).",
-		CLI_RUNTIME, 0, options, handle, &args,
+		CLI_RUNTIME | CLI_METRICS, 0, options, handle, &args,
 	};
 	struct job_opts o;
 	struct job j;

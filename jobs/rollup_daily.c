@@ -160,7 +160,7 @@ main(int argc, char **argv)
 		"Roll analytics_events up into analytics_daily, one row per UTC day and\n"
 		"event_type.  Without a day: every complete day not rolled up yet, and\n"
 		"every day whose events changed since.",
-		CLI_NOW | CLI_RUNTIME, 0, options, handle, &args,
+		CLI_NOW | CLI_RUNTIME | CLI_METRICS, 0, options, handle, &args,
 	};
 	struct job_opts o;
 	struct job j;

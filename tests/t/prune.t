@@ -39,13 +39,7 @@ archived() { arch ids "$1"; }
 dups() { printf '%s' "$1" | tr ' ' '\n' | sed '/^$/d' | sort -n | uniq -d | paste -sd' '; }
 nfiles() { find "$1" -type f | wc -l; }
 # data_fp DB: the fingerprint without job_runs (a failed run is recorded there).
-data_fp() {
-	local t
-	for t in $(q "$1" "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name <> 'job_runs' ORDER BY name"); do
-		echo "== $t"
-		q "$1" "SELECT * FROM \"$t\" ORDER BY 1"
-	done | md5sum | cut -d' ' -f1
-}
+data_fp() { fingerprint "$1" job_runs; }
 dbid() { q "$1" "SELECT value FROM jobs_meta WHERE key = 'database_id'"; }
 
 # check_archive DIR DB: what is wrong with the archive tree of DB's files

@@ -1,0 +1,444 @@
+/*
+ * jobs_status: what the jobs did and how far behind they are, read from the
+ * database alone (job_runs, jobs_meta, rollup_days, archive_manifest and the
+ * tables themselves), never writing.  --check turns it into a monitoring
+ * probe: exit 1 when a scheduled job is overdue, failed or died.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "db.h"
+#include "log.h"
+#include "restore.h"
+#include "schema.h"
+#include "status.h"
+#include "timefmt.h"
+#include "tsprobe.h"
+
+#define STATUS_UNHEALTHY	1	/* --check: a job needs attention */
+#define DEFAULT_MAX_AGE_H	26	/* daily jobs, with slack for a late run */
+
+enum { OPT_CHECK = 256, OPT_JSON, OPT_VERIFY, OPT_MAX_AGE, OPT_EV_DAYS, OPT_LOG_DAYS };
+
+struct args {
+	bool check, json, verify;
+	long max_age_h, events_days, logs_days;
+};
+
+static const struct cli_option options[] = {
+	{ "check", NULL, OPT_CHECK, "exit 1 if a job is overdue, failed or died (a monitoring probe)" },
+	{ "json", NULL, OPT_JSON, "print one JSON object instead of the table" },
+	{ "verify-archives", NULL, OPT_VERIFY, "read every archive file the manifest lists and check it" },
+	{ "max-age", "HOURS", OPT_MAX_AGE, "a job is overdue with no success for this long (default 26)" },
+	{ "events-retention-days", "N", OPT_EV_DAYS, "prune_events' retention, for its backlog (default 90)" },
+	{ "logs-retention-days", "N", OPT_LOG_DAYS, "archive_logs' retention, for its backlog (default 30)" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static int
+handle(void *ctx, int key, const char *arg, char *err, size_t size)
+{
+	struct args *a = ctx;
+
+	switch (key) {
+	case OPT_CHECK:
+		a->check = true;
+		return 0;
+	case OPT_JSON:
+		a->json = true;
+		return 0;
+	case OPT_VERIFY:
+		a->verify = true;
+		return 0;
+	case OPT_MAX_AGE:
+		if (cli_number(arg, 1, 87600, &a->max_age_h) == 0)
+			return 0;
+		snprintf(err, size, "--max-age: '%s' is not a number of hours from 1 to 87600", arg);
+		return J_USAGE;
+	default:
+		if (cli_number(arg, 1, 36500, key == OPT_EV_DAYS ? &a->events_days :
+		    &a->logs_days) == 0)
+			return 0;
+		snprintf(err, size, "--%s: '%s' is not a number of days from 1 to 36500",
+		    key == OPT_EV_DAYS ? "events-retention-days" : "logs-retention-days", arg);
+		return J_USAGE;
+	}
+}
+
+/* One job's line of the report. */
+struct job_status {
+	const char *job;
+	bool scheduled;			/* checked by --check */
+	bool ran;			/* an outcome is known */
+	char ended[32];			/* last run's end (real clock), ISO */
+	char result[16];		/* ok, stopped, failed, died, running */
+	int64_t exit_code, rows;
+	double seconds;
+	char message[1024];
+	char last_success[32];		/* "" if never */
+	int64_t behind;			/* backlog count, -1 if not applicable */
+	const char *behind_what;
+	char problem[1200];		/* "" if healthy */
+};
+
+static char *
+text_of(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+
+	snprintf(out, size, "%s", v ? (const char *)v : "");
+	return out;
+}
+
+/*
+ * The last outcome: jobs_meta '<job>.last_run' (every run that ended), unless
+ * job_runs has a later run that never ended (running, or died).
+ */
+static int
+read_outcome(struct db *db, struct job_status *s)
+{
+	sqlite3_stmt *st = NULL;
+	char key[64];
+	bool row;
+	int rc;
+
+	snprintf(key, sizeof(key), "%s.last_run", s->job);
+	rc = db_prepare(db, &st, "SELECT json_extract(value, '$.ended_at'), "
+	    "json_extract(value, '$.exit_code'), json_extract(value, '$.rows'), "
+	    "json_extract(value, '$.seconds'), json_extract(value, '$.message') "
+	    "FROM jobs_meta WHERE key = :k");
+	if (rc == J_OK)
+		rc = db_bind_text(db, st, ":k", key);
+	if (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK && row) {
+		s->ran = true;
+		text_of(st, 0, s->ended, sizeof(s->ended));
+		s->exit_code = sqlite3_column_int64(st, 1);
+		s->rows = sqlite3_column_int64(st, 2);
+		s->seconds = sqlite3_column_double(st, 3);
+		text_of(st, 4, s->message, sizeof(s->message));
+		snprintf(s->result, sizeof(s->result), "%s",
+		    s->exit_code == 0 ? "ok" : "failed");
+	}
+	db_finalize(&st);
+	if (rc != J_OK)
+		return rc;
+	snprintf(key, sizeof(key), "%s.last_success", s->job);
+	rc = db_prepare(db, &st, "SELECT value FROM jobs_meta WHERE key = :k");
+	if (rc == J_OK)
+		rc = db_bind_text(db, st, ":k", key);
+	if (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK && row)
+		text_of(st, 0, s->last_success, sizeof(s->last_success));
+	db_finalize(&st);
+	if (rc != J_OK)
+		return rc;
+
+	/* A run that never ended is newer than any recorded outcome. */
+	rc = db_prepare(db, &st, "SELECT status, started_at, rows, message, "
+	    "ended_at FROM job_runs WHERE job = :job ORDER BY id DESC LIMIT 1");
+	if (rc == J_OK)
+		rc = db_bind_text(db, st, ":job", s->job);
+	if (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK && row) {
+		char status[16], started[32];
+
+		text_of(st, 0, status, sizeof(status));
+		text_of(st, 1, started, sizeof(started));
+		if ((strcmp(status, "running") == 0 || strcmp(status, "died") == 0) &&
+		    strcmp(started, s->ended) > 0) {
+			s->ran = true;
+			snprintf(s->result, sizeof(s->result), "%s", status);
+			snprintf(s->ended, sizeof(s->ended), "%s", started);
+			s->rows = sqlite3_column_int64(st, 2);
+			s->seconds = 0;
+			text_of(st, 3, s->message, sizeof(s->message));
+		} else if (strcmp(status, "stopped") == 0 && strcmp(s->result, "ok") == 0) {
+			snprintf(s->result, sizeof(s->result), "stopped");
+		}
+	}
+	db_finalize(&st);
+	return rc;
+}
+
+/* Rows of table whose time column is before hi_ms (any timestamp form). */
+static int
+count_before(struct db *db, const char *table, const char *column, int64_t hi_ms,
+    int64_t *out)
+{
+	struct tsprobe p[TSPROBE_MAX];
+	enum ts_affinity aff;
+	sqlite3_stmt *st = NULL;
+	char *u, *sql;
+	bool row;
+	int n, rc;
+
+	*out = 0;
+	if (tsql_affinity(db->h, table, column, &aff) != SQLITE_OK)
+		return db_fail(db, sqlite3_errcode(db->h), "cannot read the time column's type");
+	if ((n = tsprobe_interval(TS_MIN_MS, hi_ms, aff, p, TSPROBE_MAX)) <= 0)
+		return n == 0 ? J_OK : J_SOFTWARE;
+	u = tsprobe_union_sql("1", table, column, NULL, n);
+	sql = u ? sqlite3_mprintf("SELECT count(*) FROM (%s)", u) : NULL;
+	sqlite3_free(u);
+	if (sql == NULL)
+		return J_SOFTWARE;
+	rc = db_prepare(db, &st, sql);
+	sqlite3_free(sql);
+	if (rc == J_OK && tsprobe_bind(st, p, n) != SQLITE_OK)
+		rc = db_fail(db, sqlite3_extended_errcode(db->h), "bind");
+	if (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK && row)
+		*out = sqlite3_column_int64(st, 0);
+	db_finalize(&st);
+	return rc;
+}
+
+static int
+read_backlog(struct db *db, const struct args *a, int64_t now, struct job_status *s)
+{
+	int64_t today = ts_floor_day(now);
+	char day[11];
+
+	s->behind = -1;
+	if (strcmp(s->job, "rollup_daily") == 0) {
+		sqlite3_stmt *st = NULL;
+		bool row;
+		int rc;
+
+		s->behind_what = "days to roll up";
+		ts_format_day(today, day);
+		rc = db_prepare(db, &st, "SELECT count(*) FROM rollup_days WHERE "
+		    "dirty <> 0 AND pruned_at IS NULL AND day < :today");
+		if (rc == J_OK)
+			rc = db_bind_text(db, st, ":today", day);
+		if (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK && row)
+			s->behind = sqlite3_column_int64(st, 0);
+		db_finalize(&st);
+		return rc;
+	}
+	if (strcmp(s->job, "prune_events") == 0) {
+		s->behind_what = "events past retention";
+		return count_before(db, "analytics_events", "created_at",
+		    today - a->events_days * TS_MS_PER_DAY, &s->behind);
+	}
+	if (strcmp(s->job, "archive_logs") == 0) {
+		s->behind_what = "logs past retention";
+		return count_before(db, "system_logs", "created_at",
+		    today - a->logs_days * TS_MS_PER_DAY, &s->behind);
+	}
+	if (strcmp(s->job, "expire_reservations") == 0) {
+		s->behind_what = "expired reservations";
+		return count_before(db, "product_reservations", "expires_at", now + 1,
+		    &s->behind);
+	}
+	return J_OK;
+}
+
+/* Milliseconds of an ISO time we wrote ourselves; -1 if unreadable. */
+static int64_t
+iso_ms(const char *s)
+{
+	struct ts t;
+
+	return ts_parse_text(s, strlen(s), &t) == TS_INVALID ? -1 : t.ms;
+}
+
+static void
+judge(const struct args *a, int64_t now, struct job_status *s)
+{
+	int64_t ok = s->last_success[0] ? iso_ms(s->last_success) : -1;
+	int64_t max_age = a->max_age_h * 3600 * 1000LL;
+
+	if (!s->scheduled)
+		return;
+	if (strcmp(s->result, "failed") == 0)
+		snprintf(s->problem, sizeof(s->problem), "last run failed (exit %lld) "
+		    "at %s: %s", (long long)s->exit_code, s->ended, s->message);
+	else if (strcmp(s->result, "died") == 0)
+		snprintf(s->problem, sizeof(s->problem), "last run died (killed or "
+		    "crashed) after starting at %s; the next run carries on", s->ended);
+	else if (strcmp(s->result, "running") == 0 && iso_ms(s->ended) >= 0 &&
+	    now - iso_ms(s->ended) > max_age)
+		snprintf(s->problem, sizeof(s->problem), "running since %s, over "
+		    "%ld hours (or it died and no run has come since)", s->ended,
+		    a->max_age_h);
+	else if (ok < 0)
+		snprintf(s->problem, sizeof(s->problem), "has never run successfully");
+	else if (now - ok > max_age)
+		snprintf(s->problem, sizeof(s->problem), "overdue: last success at "
+		    "%s, over %ld hours ago", s->last_success, a->max_age_h);
+}
+
+static void
+json_str(const char *s)
+{
+	char buf[4096] = "";
+
+	log_json_escape(buf, sizeof(buf), s);
+	printf("\"%s\"", buf);
+}
+
+static void
+print_json(const char *db_path, int64_t now, const struct job_status *js, size_t n,
+    int64_t files, int64_t damaged, bool verified, bool healthy)
+{
+	char iso[32];
+	size_t i;
+
+	ts_format_iso(now, iso);
+	printf("{\"database\":");
+	json_str(db_path);
+	printf(",\"now\":\"%s\",\"healthy\":%s,\"jobs\":[", iso, healthy ? "true" : "false");
+	for (i = 0; i < n; i++) {
+		const struct job_status *s = &js[i];
+
+		printf("%s{\"job\":\"%s\",\"scheduled\":%s,", i ? "," : "", s->job,
+		    s->scheduled ? "true" : "false");
+		if (s->ran) {
+			printf("\"last_run\":{\"at\":\"%s\",\"result\":\"%s\",\"exit_code\":%lld,"
+			    "\"rows\":%lld,\"seconds\":%.3f,\"message\":", s->ended, s->result,
+			    (long long)s->exit_code, (long long)s->rows, s->seconds);
+			json_str(s->message);
+			printf("},");
+		} else {
+			printf("\"last_run\":null,");
+		}
+		if (s->last_success[0])
+			printf("\"last_success\":\"%s\",", s->last_success);
+		else
+			printf("\"last_success\":null,");
+		if (s->behind >= 0) {
+			printf("\"behind\":{\"count\":%lld,\"what\":", (long long)s->behind);
+			json_str(s->behind_what);
+			printf("},");
+		} else {
+			printf("\"behind\":null,");
+		}
+		printf("\"problem\":");
+		if (s->problem[0])
+			json_str(s->problem);
+		else
+			printf("null");
+		printf("}");
+	}
+	printf("],\"archives\":{\"files\":%lld,\"verified\":%s,\"damaged\":", (long long)files,
+	    verified ? "true" : "false");
+	if (verified)
+		printf("%lld", (long long)damaged);
+	else
+		printf("null");
+	printf("}}\n");
+}
+
+static void
+print_text(const char *db_path, int64_t now, const struct job_status *js, size_t n,
+    int64_t files, int64_t damaged, bool verified)
+{
+	char iso[32], when[32], rows[24], secs[24];
+	size_t i;
+	int problems = 0;
+
+	ts_format_iso(now, iso);
+	printf("database %s, now %s\n\n", db_path, iso);
+	printf("%-20s %-20s %-8s %10s %9s  %s\n", "job", "last run (UTC)", "result",
+	    "rows", "time", "behind");
+	for (i = 0; i < n; i++) {
+		const struct job_status *s = &js[i];
+
+		snprintf(when, sizeof(when), "%.19s", s->ran ? s->ended : "never");
+		if (s->ran && strlen(when) > 10)
+			when[10] = ' ';
+		snprintf(rows, sizeof(rows), "%lld", (long long)s->rows);
+		snprintf(secs, sizeof(secs), "%.1f s", s->seconds);
+		printf("%-20s %-20s %-8s %10s %9s  ", s->job, when, s->ran ? s->result : "-",
+		    s->ran ? rows : "-", s->ran && strcmp(s->result, "running") &&
+		    strcmp(s->result, "died") ? secs : "-");
+		if (s->behind >= 0)
+			printf("%lld %s\n", (long long)s->behind, s->behind_what);
+		else
+			printf("-\n");
+	}
+	printf("\narchives: %lld files in the manifest", (long long)files);
+	if (verified)
+		printf(", %lld damaged", (long long)damaged);
+	printf("\n");
+	for (i = 0; i < n; i++)
+		if (js[i].problem[0]) {
+			if (problems++ == 0)
+				printf("\nproblems:\n");
+			printf("  %s: %s\n", js[i].job, js[i].problem);
+		}
+	if (verified && damaged > 0)
+		printf("%s  archives: %lld damaged files (named above)\n",
+		    problems++ ? "" : "\nproblems:\n", (long long)damaged);
+	if (problems == 0)
+		printf("\nno problems\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const jobs[] = { "rollup_daily", "prune_events",
+	    "archive_logs", "expire_reservations", "restore_archive" };
+	static const char *const tables[] = { "analytics_events", "system_logs",
+	    "product_reservations" };
+	struct args a = { false, false, false, DEFAULT_MAX_AGE_H, 90, 30 };
+	const struct cli_spec spec = {
+		"jobs_status", "[--db PATH] [--check] [--json] [--verify-archives] [options]",
+		"Show, per job, the last run (time, result, rows, duration) and how far\n"
+		"behind it is (days not rolled up, rows past retention, expired\n"
+		"reservations waiting).  Reads only; takes no lock.  With --check, exit 1\n"
+		"when a scheduled job is overdue, its last run failed or died, or an\n"
+		"archive is damaged (with --verify-archives).",
+		CLI_NOW, 0, options, handle, &a,
+	};
+	struct job_status js[sizeof(jobs) / sizeof(jobs[0])];
+	struct job_opts o;
+	struct db db;
+	int64_t files = 0, damaged = 0;
+	size_t i, n = sizeof(jobs) / sizeof(jobs[0]);
+	bool healthy = true;
+	int rc;
+
+	if ((rc = cli_parse(&spec, argc, argv, &o)) != 0)
+		return rc == CLI_EXIT_DONE ? J_OK : rc;
+	if ((rc = db_open(&db, o.db_path, DB_READ, o.busy_timeout)) != J_OK) {
+		log_error("%s", db.err);
+		return rc;
+	}
+	rc = schema_require(&db);
+	memset(js, 0, sizeof(js));
+	for (i = 0; rc == J_OK && i < n; i++) {
+		js[i].job = jobs[i];
+		js[i].scheduled = strcmp(jobs[i], "restore_archive") != 0;
+		if ((rc = read_outcome(&db, &js[i])) == J_OK &&
+		    (rc = read_backlog(&db, &a, o.now_ms, &js[i])) == J_OK)
+			judge(&a, o.now_ms, &js[i]);
+		healthy &= js[i].problem[0] == '\0';
+	}
+	for (i = 0; rc == J_OK && i < sizeof(tables) / sizeof(tables[0]); i++) {
+		int64_t f = 0, d = 0;
+
+		if (a.verify)
+			rc = restore_verify_all(&db, tables[i], &f, &d);
+		files += f;
+		damaged += d;
+	}
+	if (rc == J_OK && !a.verify)
+		rc = db_query_int64(&db, "SELECT count(*) FROM archive_manifest WHERE "
+		    "state IN ('done', 'restored')", &files, &(bool){ false });
+	if (rc != J_OK) {
+		log_error("%s", db.err);
+		db_close(&db);
+		return rc;
+	}
+	healthy &= damaged == 0;
+	if (a.json)
+		print_json(o.db_path, o.now_ms, js, n, files, damaged, a.verify, healthy);
+	else
+		print_text(o.db_path, o.now_ms, js, n, files, damaged, a.verify);
+	if (db_close(&db) != J_OK) {
+		log_error("%s", db.err);
+		return J_SOFTWARE;
+	}
+	return a.check && !healthy ? STATUS_UNHEALTHY : J_OK;
+}
