@@ -19,6 +19,7 @@
 #include "archive_file.h"
 #include "job.h"
 #include "log.h"
+#include "progress.h"
 #include "status.h"
 #include "timefmt.h"
 
@@ -764,6 +765,7 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 	a->run->rows = a->rows;
 	a->bytes += bytes;
 	a->run->bytes = a->bytes;
+	progress_update(&a->progress, a->rows);
 	a->files += a->dir != NULL;
 	note_day(a, day_ms);
 	log_debug("%s: archived %zu rows of %s (ids %lld..%lld), %lld bytes", day,
@@ -884,18 +886,54 @@ archive_day(struct archiver *a, struct stmts *s, struct batch *b, int64_t day,
 }
 
 int
+archive_count_before(struct db *db, const char *table, const char *column,
+    int64_t hi_ms, int64_t *out)
+{
+	struct tsprobe p[TSPROBE_MAX];
+	enum ts_affinity aff;
+	sqlite3_stmt *st = NULL;
+	char *u, *sql;
+	bool row;
+	int n, rc;
+
+	*out = 0;
+	if (tsql_affinity(db->h, table, column, &aff) != SQLITE_OK)
+		return db_fail(db, sqlite3_errcode(db->h), "cannot read the time column's type");
+	if ((n = tsprobe_interval(TS_MIN_MS, hi_ms, aff, p, TSPROBE_MAX)) <= 0)
+		return n == 0 ? J_OK : J_SOFTWARE;
+	u = tsprobe_union_sql("1", table, column, NULL, n);
+	sql = u ? sqlite3_mprintf("SELECT count(*) FROM (%s)", u) : NULL;
+	sqlite3_free(u);
+	if (sql == NULL)
+		return J_SOFTWARE;
+	rc = db_prepare(db, &st, sql);
+	sqlite3_free(sql);
+	if (rc == J_OK && tsprobe_bind(st, p, n) != SQLITE_OK)
+		rc = db_fail(db, sqlite3_extended_errcode(db->h), "bind");
+	if (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK && row)
+		*out = sqlite3_column_int64(st, 0);
+	db_finalize(&st);
+	return rc;
+}
+
+int
 archive_run(struct archiver *a, int64_t cutoff)
 {
 	struct stmts s;
 	struct batch b;
 	struct tsprobe p[TSPROBE_MAX];
-	int64_t lo = TS_MIN_MS, day = 0;
+	int64_t lo = TS_MIN_MS, day = 0, total = 0;
 	bool found;
 	int rc, n;
 
 	memset(&b, 0, sizeof(b));
 	if ((rc = stmts_prepare(a, &s)) != J_OK || (rc = count_unreadable(a, &s)) != J_OK)
 		goto out;
+	/* On a terminal, an ETA is worth one count over the index. */
+	if (log_interactive() && (rc = archive_count_before(a->db, a->table,
+	    a->column, cutoff, &total)) != J_OK)
+		goto out;
+	progress_start(&a->progress, "rows", total);
 	while ((rc = find_day(a, &s, lo, cutoff, &day, &found)) == J_OK && found) {
 		int64_t end = day + TS_MS_PER_DAY < cutoff ? day + TS_MS_PER_DAY : cutoff;
 
@@ -912,6 +950,7 @@ archive_run(struct archiver *a, int64_t cutoff)
 		lo = end;
 	}
 out:
+	progress_end(&a->progress);
 	stmts_free(&s);
 	batch_free(&b);
 	return rc;

@@ -39,6 +39,7 @@
 
 #include "db.h"
 #include "jsonl.h"
+#include "progress.h"
 #include "runlog.h"
 #include "tsprobe.h"
 
@@ -88,6 +89,7 @@ struct archiver {
 	int64_t unreadable;		/* rows met whose time cannot be read */
 	int64_t first_day, last_day;	/* -1 until a day is done */
 	bool stopped;			/* --max-runtime reached */
+	struct progress progress;	/* on a terminal only */
 	char err[1024];			/* a failure outside SQLite (files) */
 };
 
@@ -121,6 +123,13 @@ int archive_finish_restores(struct archiver *a);
  * status of the failure with a.err or db->err set.
  */
 int archive_run(struct archiver *a, int64_t cutoff_ms);
+
+/*
+ * Rows of table whose time column (any timestamp form) is before hi_ms,
+ * counted over its index (jobs_status's backlog, progress ETAs).
+ */
+int archive_count_before(struct db *db, const char *table, const char *column,
+    int64_t hi_ms, int64_t *out);
 
 /* The error line for a failed run: a.err if set, else the database's. */
 const char *archive_error(const struct archiver *a);

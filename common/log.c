@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static const char *log_name = "jobs";
 static enum log_format log_fmt = LOG_TEXT;
 static int log_verbosity;	/* -1 quiet, 0 normal, 1 verbose */
+static int progress_shown;	/* a progress line is on the terminal */
 
 void
 log_setup(const char *job, enum log_format format, int verbosity)
@@ -56,6 +58,7 @@ log_line(enum log_level level, const char *fmt, va_list ap)
 	if (level == LOG_INFO && log_verbosity < 0)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_progress_clear();
 
 	if (log_fmt == LOG_JSON) {
 		char line[9000] = "";
@@ -95,3 +98,36 @@ LOG_FN(log_debug, LOG_DEBUG)
 LOG_FN(log_info, LOG_INFO)
 LOG_FN(log_warn, LOG_WARN)
 LOG_FN(log_error, LOG_ERROR)
+
+bool
+log_interactive(void)
+{
+	return log_fmt == LOG_TEXT && log_verbosity >= 0 && isatty(STDERR_FILENO);
+}
+
+void
+log_progress(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!log_interactive())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Carriage return and erase-line: the line is redrawn in place. */
+	fprintf(stderr, "\r\033[K%s: %s", log_name, msg);
+	fflush(stderr);
+	progress_shown = 1;
+}
+
+void
+log_progress_clear(void)
+{
+	if (!progress_shown)
+		return;
+	fprintf(stderr, "\r\033[K");
+	fflush(stderr);
+	progress_shown = 0;
+}

@@ -22,6 +22,15 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Progress on a terminal (SPEC 4): true when stderr is a TTY, the format is
+ * text and -q was not given; never under cron.  log_progress() redraws one
+ * line in place; any other log line (and log_progress_clear()) erases it.
+ */
+bool log_interactive(void);
+void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_progress_clear(void);
+
 /* Append s to the JSON string being built in buf (escaped, no quotes). */
 void log_json_escape(char *buf, size_t size, const char *s);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive.h"
 #include "cli.h"
 #include "db.h"
 #include "log.h"
@@ -160,38 +161,6 @@ read_outcome(struct db *db, struct job_status *s)
 	return rc;
 }
 
-/* Rows of table whose time column is before hi_ms (any timestamp form). */
-static int
-count_before(struct db *db, const char *table, const char *column, int64_t hi_ms,
-    int64_t *out)
-{
-	struct tsprobe p[TSPROBE_MAX];
-	enum ts_affinity aff;
-	sqlite3_stmt *st = NULL;
-	char *u, *sql;
-	bool row;
-	int n, rc;
-
-	*out = 0;
-	if (tsql_affinity(db->h, table, column, &aff) != SQLITE_OK)
-		return db_fail(db, sqlite3_errcode(db->h), "cannot read the time column's type");
-	if ((n = tsprobe_interval(TS_MIN_MS, hi_ms, aff, p, TSPROBE_MAX)) <= 0)
-		return n == 0 ? J_OK : J_SOFTWARE;
-	u = tsprobe_union_sql("1", table, column, NULL, n);
-	sql = u ? sqlite3_mprintf("SELECT count(*) FROM (%s)", u) : NULL;
-	sqlite3_free(u);
-	if (sql == NULL)
-		return J_SOFTWARE;
-	rc = db_prepare(db, &st, sql);
-	sqlite3_free(sql);
-	if (rc == J_OK && tsprobe_bind(st, p, n) != SQLITE_OK)
-		rc = db_fail(db, sqlite3_extended_errcode(db->h), "bind");
-	if (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK && row)
-		*out = sqlite3_column_int64(st, 0);
-	db_finalize(&st);
-	return rc;
-}
-
 static int
 read_backlog(struct db *db, const struct args *a, int64_t now, struct job_status *s)
 {
@@ -217,17 +186,17 @@ read_backlog(struct db *db, const struct args *a, int64_t now, struct job_status
 	}
 	if (strcmp(s->job, "prune_events") == 0) {
 		s->behind_what = "events past retention";
-		return count_before(db, "analytics_events", "created_at",
+		return archive_count_before(db, "analytics_events", "created_at",
 		    today - a->events_days * TS_MS_PER_DAY, &s->behind);
 	}
 	if (strcmp(s->job, "archive_logs") == 0) {
 		s->behind_what = "logs past retention";
-		return count_before(db, "system_logs", "created_at",
+		return archive_count_before(db, "system_logs", "created_at",
 		    today - a->logs_days * TS_MS_PER_DAY, &s->behind);
 	}
 	if (strcmp(s->job, "expire_reservations") == 0) {
 		s->behind_what = "expired reservations";
-		return count_before(db, "product_reservations", "expires_at", now + 1,
+		return archive_count_before(db, "product_reservations", "expires_at", now + 1,
 		    &s->behind);
 	}
 	return J_OK;

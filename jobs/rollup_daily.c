@@ -11,6 +11,7 @@
 #include "db.h"
 #include "job.h"
 #include "log.h"
+#include "progress.h"
 #include "rollup.h"
 #include "runlog.h"
 #include "status.h"
@@ -103,11 +104,13 @@ roll_days(struct job *j, struct rollup *r, const struct day_list *days,
 {
 	const struct job_opts *o = j->o;
 	int64_t today = ts_floor_day(o->now_ms);
+	struct progress pr;
 	char day[11];
 	bool frozen = false;
 	size_t i;
 	int rc = J_OK;
 
+	progress_start(&pr, "days", (int64_t)days->n);
 	for (i = 0; rc == J_OK && i < days->n; i++) {
 		const struct rollup_day *d = &days->v[i];
 		struct rollup_result res;
@@ -147,7 +150,9 @@ roll_days(struct job *j, struct rollup *r, const struct day_list *days,
 			j->run.rows = t->events;
 		}
 		rollup_result_free(&res);
+		progress_update(&pr, (int64_t)i + 1);
 	}
+	progress_end(&pr);
 	return rc;
 }
 

@@ -137,6 +137,27 @@ is "$(ls | grep -c '\.tmp$')" 0 "no temporary metrics file is left behind"
 run archive_logs --db v.db --archive-dir V --metrics-file /nonexistent/dir/m.prom
 like "$RC|$ERR" "^0\|.*warning: cannot write metrics file" "an unwritable metrics file is a warning, not a failure"
 
+# --- progress on a terminal, never otherwise ------------------------------------------
+# 60 000 logs deleted 20 at a time take well over the half second before the
+# first progress line; `script` gives the run a terminal.
+new_db g.db
+q g.db "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 60000)
+    INSERT INTO system_logs (id, level, message, created_at) SELECT i, 'info', 'm', 1751328000 + i FROM c"
+cp g.db g2.db
+if command -v script >/dev/null 2>&1; then
+	script -qfec "$JOBS_BIN/archive_logs --db g.db --now $NOW --no-archive --batch-size 20" /dev/null >tty.out 2>&1
+	like "$(tr '\r' '\n' <tty.out | grep -a 'of ~60000 rows' | head -1)" \
+	    "archive_logs: [0-9]+ of ~60000 rows, [0-9]+/s, ETA [0-9]+:[0-9][0-9]" \
+	    "on a terminal: rows done of the total, rate and ETA"
+	like "$(tr '\r' '\n' <tty.out | grep -a 'deleted 60000 rows')" "archive_logs: deleted 60000 rows" \
+	    "... then the summary line"
+else
+	ok 0 "# SKIP script not installed"
+	ok 0 "# SKIP script not installed"
+fi
+run archive_logs --db g2.db --now "$NOW" --no-archive --batch-size 20
+is "$RC|$(printf '%s%s' "$OUT" "$ERR" | grep -c $'\r')" "0|0" "not on a terminal (cron): no progress line"
+
 # --- bad input ------------------------------------------------------------------------
 status s.db --max-age 0
 like "$RC|$ERR" "^64\|jobs_status: --max-age: '0' is not" "--max-age 0: 64"
