@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "job.h"
@@ -32,7 +33,7 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 	rc = db_open(&j->db, o->db_path, o->dry_run ? DB_READ : DB_WRITE,
 	    o->busy_timeout);
 	if (rc == J_OK && !o->dry_run &&
-	    (rc = lock_take(&j->lock, o->db_path, name, err, sizeof(err))) != J_OK) {
+	    (rc = lock_take(&j->lock, o->db_path, name, name, err, sizeof(err))) != J_OK) {
 		log_error("%s", err);
 		db_close(&j->db);
 		return rc;
@@ -44,7 +45,9 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 		rc = runlog_reap(&j->run);
 	if (rc != J_OK) {
 		log_error("%s", j->db.err);
-		job_metrics(name, o, j->db.h ? &j->db : NULL, rc, 0, 0, job_seconds(j));
+		if (!o->dry_run)
+			job_metrics(name, o, j->db.h ? &j->db : NULL, rc, 0, 0,
+			    job_seconds(j));
 		db_close(&j->db);
 		lock_release(&j->lock);
 	}
@@ -138,6 +141,9 @@ job_metrics(const char *job, const struct job_opts *o, struct db *db, int rc,
 	/* Same directory, a name the collector ignores (*.prom only). */
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", o->metrics_file, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* Readable by the collector whatever the umask: no personal data here. */
+	if (fd >= 0)
+		(void)fchmod(fd, 0644);
 	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 		log_warn("cannot write metrics file '%s': %s", tmp, strerror(errno));
 		if (fd >= 0) {
@@ -177,8 +183,9 @@ job_end(struct job *j, int rc, bool stopped, const char *summary)
 	runlog_finish(&j->run, rc, stopped, summary);
 	if (!j->o->dry_run && rc != J_TEMPFAIL)
 		record_outcome(j, rc, summary);
-	job_metrics(j->name, j->o, &j->db, rc, j->run.rows, j->run.bytes,
-	    job_seconds(j));
+	if (!j->o->dry_run)
+		job_metrics(j->name, j->o, &j->db, rc, j->run.rows, j->run.bytes,
+		    job_seconds(j));
 	if (db_close(&j->db) != J_OK && rc == J_OK) {
 		log_error("%s", j->db.err);
 		rc = J_SOFTWARE;

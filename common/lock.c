@@ -13,10 +13,22 @@
 #include "lock.h"
 #include "status.h"
 
+/* "<program> <pid>" of the holder, from the lock file; "" if unknown. */
+static void
+read_holder(int fd, char *out, size_t size)
+{
+	ssize_t n = pread(fd, out, size - 1, 0);
+
+	out[n > 0 ? n : 0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+}
+
 int
 lock_take(struct job_lock *l, const char *db_path, const char *job,
-    char *err, size_t errsize)
+    const char *holder, char *err, size_t errsize)
 {
+	char who[128], prog[64];
+	long pid;
 	int n;
 
 	l->fd = -1;
@@ -34,8 +46,16 @@ lock_take(struct job_lock *l, const char *db_path, const char *job,
 	if (flock(l->fd, LOCK_EX | LOCK_NB) != 0) {
 		int e = errno;
 
+		read_holder(l->fd, who, sizeof(who));
 		close(l->fd);
 		l->fd = -1;
+		if (e == EWOULDBLOCK && sscanf(who, "%63s %ld", prog, &pid) == 2 &&
+		    strcmp(prog, job) != 0) {
+			snprintf(err, errsize, "%s (pid %ld) is running on '%s' and "
+			    "holds %s's lock '%s'; try again when it is done", prog,
+			    pid, db_path, job, l->path);
+			return J_TEMPFAIL;
+		}
 		if (e == EWOULDBLOCK) {
 			snprintf(err, errsize, "another %s is already running on "
 			    "'%s' (lock '%s' is held); try again later", job,
@@ -45,6 +65,11 @@ lock_take(struct job_lock *l, const char *db_path, const char *job,
 		snprintf(err, errsize, "cannot lock '%s': %s", l->path, strerror(e));
 		return J_CANTCREAT;
 	}
+	/* Who holds it, for the message of the next one that tries (only a
+	 * message depends on it, so a failure here is not one). */
+	n = snprintf(who, sizeof(who), "%s %ld\n", holder, (long)getpid());
+	if (ftruncate(l->fd, 0) != 0 || pwrite(l->fd, who, (size_t)n, 0) != n)
+		who[0] = '\0';
 	return J_OK;
 }
 

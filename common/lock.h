@@ -15,12 +15,14 @@ struct job_lock {
 };
 
 /*
- * Take the lock for job on db_path without waiting.  Returns J_OK; J_TEMPFAIL
+ * Take the lock for job on db_path without waiting; holder (the program
+ * taking it, which may be another job's, e.g. restore_archive taking
+ * prune_events') is written into the file for the refused one's message.  Returns J_OK; J_TEMPFAIL
  * if another instance holds it; J_CANTCREAT if the lock file cannot be made.
  * err (errsize bytes) receives one line on failure.
  */
 int lock_take(struct job_lock *l, const char *db_path, const char *job,
-    char *err, size_t errsize);
+    const char *holder, char *err, size_t errsize);
 
 /* Release (also done by exit).  Safe to call twice. */
 void lock_release(struct job_lock *l);

@@ -505,8 +505,8 @@ restore_pass(struct job *j, const struct restore_opts *ro, bool *stopped,
 		return J_SOFTWARE;
 	}
 	/* The table's own job must not archive while rows come back. */
-	if (!o->dry_run && (rc = lock_take(&owner_lock, o->db_path, owner, err,
-	    sizeof(err))) != J_OK) {
+	if (!o->dry_run && (rc = lock_take(&owner_lock, o->db_path, owner,
+	    j->name, err, sizeof(err))) != J_OK) {
 		snprintf(summary, size, "%s", err);
 		return rc;
 	}

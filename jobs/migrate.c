@@ -165,7 +165,8 @@ main(int argc, char **argv)
 		return rc;
 	}
 
-	if ((rc = lock_take(&lock, o.db_path, "migrate", err, sizeof(err))) != J_OK) {
+	if ((rc = lock_take(&lock, o.db_path, "migrate", "migrate", err,
+	    sizeof(err))) != J_OK) {
 		log_error("%s", err);
 		return rc;
 	}

@@ -198,6 +198,13 @@ sleep 0.3
 restore l.db --table analytics_events
 like "$RC|$ERR" "^75\|.*prune_events" "prune_events running: restore exits 75 at once"
 wait
+printf 'restore_archive 4242\n' >l.db.prune_events.lock
+flock l.db.prune_events.lock sleep 1.5 &
+sleep 0.3
+run prune_events --db l.db --now "$NOW" --archive-dir L
+like "$RC|$ERR" "^75\|prune_events: restore_archive \(pid 4242\) is running on 'l.db' and holds prune_events's lock" \
+    "a restore running: prune_events exits 75 and names it"
+wait
 q l.db "ALTER TABLE analytics_events DROP COLUMN extra"
 restore l.db --table analytics_events
 like "$RC|$ERR" "^65\|.*column \"extra\" is not in table analytics_events" \
