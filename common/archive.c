@@ -116,10 +116,31 @@ read_dbid(struct archiver *a)
 }
 
 int
+archive_dir_check(const char *dir, char *err, size_t size)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) != 0) {
+		snprintf(err, size, "cannot use archive directory '%s': %s", dir,
+		    strerror(errno));
+		return J_CANTCREAT;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, size, "archive directory '%s' is not a directory", dir);
+		return J_CANTCREAT;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(err, size, "cannot write to archive directory '%s': %s",
+		    dir, strerror(errno));
+		return J_CANTCREAT;
+	}
+	return J_OK;
+}
+
+int
 archive_open(struct archiver *a, struct db *db, struct runlog *run,
     const char *job, const char *table, const char *dir, long batch_size)
 {
-	struct stat sb;
 	size_t i;
 	int rc;
 
@@ -141,13 +162,8 @@ archive_open(struct archiver *a, struct db *db, struct runlog *run,
 		return J_SOFTWARE;
 
 	if (dir != NULL) {
-		if (stat(dir, &sb) != 0)
-			return afile_fail(a, J_CANTCREAT, "use archive directory", "");
-		if (!S_ISDIR(sb.st_mode)) {
-			snprintf(a->err, sizeof(a->err), "archive directory '%s' is "
-			    "not a directory", dir);
-			return J_CANTCREAT;
-		}
+		if ((rc = archive_dir_check(dir, a->err, sizeof(a->err))) != J_OK)
+			return rc;
 		if (realpath(dir, a->dir_abs) == NULL ||
 		    (a->dirfd = open(a->dir_abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			return afile_fail(a, J_CANTCREAT, "open archive directory", "");

@@ -105,6 +105,14 @@ int archive_open(struct archiver *a, struct db *db, struct runlog *run,
 void archive_close(struct archiver *a);
 
 /*
+ * The archive directory exists, is a directory and is writable: J_OK, else
+ * J_CANTCREAT with one line in err.  archive_open() checks it too; a job
+ * calls it first when another check (prune_events' rollup check) would
+ * otherwise hide a configuration error behind a data one.
+ */
+int archive_dir_check(const char *dir, char *err, size_t size);
+
+/*
  * Remove what a crashed run left (files in 'writing'; see above), and first
  * finish moving files that a restore left in the live tree.
  */

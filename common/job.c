@@ -32,14 +32,15 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 	/* Open first: a missing database is 66 and leaves no lock file behind. */
 	rc = db_open(&j->db, o->db_path, o->dry_run ? DB_READ : DB_WRITE,
 	    o->busy_timeout);
+	/* Then the schema: an unmigrated file gets no lock file beside it. */
+	if (rc == J_OK)
+		rc = schema_require(&j->db);
 	if (rc == J_OK && !o->dry_run &&
 	    (rc = lock_take(&j->lock, o->db_path, name, name, err, sizeof(err))) != J_OK) {
 		log_error("%s", err);
 		db_close(&j->db);
 		return rc;
 	}
-	if (rc == J_OK)
-		rc = schema_require(&j->db);
 	runlog_init(&j->run, &j->db, name, o->now_ms);
 	if (rc == J_OK && !o->dry_run)
 		rc = runlog_reap(&j->run);

@@ -46,18 +46,42 @@ log_json_escape(char *buf, size_t size, const char *s)
 	buf[n] = '\0';
 }
 
+/*
+ * Control bytes a message quotes (a path or a value with a newline in it)
+ * are written as \n, \t or \xNN, so every message stays one line.
+ */
+static void
+one_line(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *in != '\0' && n + 5 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c == '\n' || c == '\t' || c == '\r')
+			n += (size_t)snprintf(out + n, size - n, "\\%c",
+			    c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+		else if (c < 0x20 || c == 0x7f)
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
 static void
 log_line(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *names[] = { "debug", "info", "warning", "error" };
 	FILE *out = level >= LOG_WARN ? stderr : stdout;
-	char msg[4096];
+	char raw[4096], msg[4096];
 
 	if (level == LOG_DEBUG && log_verbosity < 1)
 		return;
 	if (level == LOG_INFO && log_verbosity < 0)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	one_line(raw, msg, sizeof(msg));
 	log_progress_clear();
 
 	if (log_fmt == LOG_JSON) {

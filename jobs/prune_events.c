@@ -76,18 +76,22 @@ main(int argc, char **argv)
 
 	ctx.skip_rollup_check = args.skip_rollup_check;
 	prune_hooks(&hooks, &ctx);
-	rc = args.skip_rollup_check ? J_OK :
-	    prune_check_rollups(&j.db, cutoff, days, sizeof(days));
-	if (rc == J_DATAERR)
-		snprintf(summary, sizeof(summary), "refusing to prune: days without "
-		    "a fresh rollup: %s (run rollup_daily first, or give "
-		    "--skip-rollup-check); nothing deleted", days);
-	else if (rc == J_TEMPFAIL)
-		snprintf(summary, sizeof(summary), "not pruning now: %s; nothing "
-		    "deleted, try again later", days);
-	else if (rc != J_OK)
-		snprintf(summary, sizeof(summary), "%s", j.db.err);
-	else
+	/* A bad --archive-dir is named before any refusal about the data. */
+	rc = o.archive_dir ? archive_dir_check(o.archive_dir, summary,
+	    sizeof(summary)) : J_OK;
+	if (rc == J_OK && !args.skip_rollup_check) {
+		rc = prune_check_rollups(&j.db, cutoff, days, sizeof(days));
+		if (rc == J_DATAERR)
+			snprintf(summary, sizeof(summary), "refusing to prune: days "
+			    "without a fresh rollup: %s (run rollup_daily first, or "
+			    "give --skip-rollup-check); nothing deleted", days);
+		else if (rc == J_TEMPFAIL)
+			snprintf(summary, sizeof(summary), "not pruning now: %s; "
+			    "nothing deleted, try again later", days);
+		else if (rc != J_OK)
+			snprintf(summary, sizeof(summary), "%s", j.db.err);
+	}
+	if (rc == J_OK)
 		rc = archive_pass(&j, "analytics_events", cutoff, &hooks, NULL, &stopped,
 		    summary, sizeof(summary));
 	return job_end(&j, rc, stopped, summary);

@@ -71,12 +71,10 @@ new_db() {
 # jobs_meta ('<job>.last_run' and '<job>.last_success', common/job.h), which
 # a refusal rightly updates.
 fingerprint() {
-	for t in $(sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name <> '${2:-}' ORDER BY name"); do
-		echo "== $t"
-		if [ "$t" = jobs_meta ]; then
-			sqlite3 "$1" "SELECT * FROM jobs_meta WHERE key NOT GLOB '*.last_run' AND key NOT GLOB '*.last_success' ORDER BY 1"
-		else
-			sqlite3 "$1" "SELECT * FROM \"$t\" ORDER BY 1"
-		fi
-	done | md5sum | cut -d' ' -f1
+	# one sqlite3 run writes the queries, a second runs them
+	sqlite3 "$1" "SELECT 'SELECT ''== ' || name || ''';' || CASE name
+	    WHEN 'jobs_meta' THEN ' SELECT * FROM jobs_meta WHERE key NOT GLOB ''*.last_run'' AND key NOT GLOB ''*.last_success'' ORDER BY 1;'
+	    ELSE ' SELECT * FROM \"' || name || '\" ORDER BY 1;' END
+	    FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '${2:-}' ORDER BY name" |
+	    sqlite3 "$1" | md5sum | cut -d' ' -f1
 }
