@@ -24,7 +24,7 @@ WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 WARN      += -Wno-format-truncation
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DJOBS_VERSION='"$(VERSION)"' -Icommon -I$(BUILD) \
              $(WARN) $(PKG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
-LDLIBS    += $(PKG_LIBS) $(SAN_FLAGS)
+LDLIBS    += $(PKG_LIBS) -pthread $(SAN_FLAGS)
 
 # `make check` re-enters with BUILD/BIN pointing at a separate sanitizer tree.
 BUILD     ?= build
@@ -44,8 +44,8 @@ SQL_FILES := $(sort $(wildcard sql/[0-9]*.sql))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit integration check stress demo bench install uninstall clean \
-        fuzz fuzz-smoke lint
+.PHONY: all test unit integration check valgrind stress demo bench install uninstall \
+        clean fuzz fuzz-smoke lint
 all: $(PROGRAMS:%=$(BIN)/%)
 
 $(BUILD)/common/%.o: common/%.c $(wildcard common/*.h) | $(BUILD)/common
@@ -87,6 +87,13 @@ test: all $(UNIT_BIN)
 
 check:
 	$(MAKE) BUILD=build/san BIN=build/san/bin SAN=1 OPT=-O1 test
+
+# Every program under valgrind memcheck on its main and error paths (about a
+# minute; the whole suite under valgrind would take an hour).
+valgrind: all
+	@rm -rf $(BUILD)/valgrind
+	@sh tests/valgrind/wrap.sh $(abspath $(BIN)) $(abspath $(BUILD))/valgrind
+	@bash tests/valgrind/smoke.sh $(abspath $(BUILD))/valgrind
 
 # The kill -9 loops of make test, ten times longer (about 10 minutes).
 stress: all

@@ -38,11 +38,13 @@ static const struct table_def tables[] = {
 };
 
 struct batch {
-	int64_t *ids;
+	int64_t *ids;			/* ascending */
 	uint64_t *digests;
 	size_t n, cap;
 	struct jbuf json;
+	struct jbuf id_list;		/* "[id,id,...]", bound as :ids */
 	int64_t min_id, max_id;
+	int64_t lo, hi;			/* the day's interval */
 };
 
 const char *
@@ -293,6 +295,7 @@ batch_reset(struct batch *b)
 {
 	b->n = 0;
 	b->json.len = 0;
+	b->id_list.len = 0;
 	b->min_id = INT64_MAX;
 	b->max_id = INT64_MIN;
 }
@@ -302,6 +305,7 @@ batch_free(struct batch *b)
 {
 	free(b->ids);
 	free(b->digests);
+	jbuf_free(&b->id_list);
 	jbuf_free(&b->json);
 }
 
@@ -338,8 +342,7 @@ struct stmts {
 	sqlite3_stmt *select;		/* a day's rows, for --dry-run */
 	sqlite3_stmt *first;		/* first row of one probe, in index order */
 	sqlite3_stmt *by_id;		/* one row, if it is still due */
-	sqlite3_stmt *verify;		/* a row by id, inside the commit */
-	sqlite3_stmt *del;
+	sqlite3_stmt *del;		/* the batch's rows, RETURNING them */
 	sqlite3_stmt *intent, *done, *unreadable;
 	bool exhausted[TS_TEXT_T + 1];	/* kinds with no due row left (find_day) */
 };
@@ -351,7 +354,6 @@ stmts_free(struct stmts *s)
 	db_finalize(&s->select);
 	db_finalize(&s->first);
 	db_finalize(&s->by_id);
-	db_finalize(&s->verify);
 	db_finalize(&s->del);
 	db_finalize(&s->intent);
 	db_finalize(&s->done);
@@ -385,12 +387,18 @@ stmts_prepare(struct archiver *a, struct stmts *s)
 		    "WHERE id = :id AND ts_ms(\"%w\") >= :lo AND ts_ms(\"%w\") < :hi%s%s%s",
 		    a->table, a->column, a->column, f ? " AND (" : "", f ? f : "",
 		    f ? ")" : ""));
-	if (rc == J_OK)
-		rc = prepare_owned(a, &s->verify, sqlite3_mprintf("SELECT * FROM \"%w\" "
-		    "WHERE id = :id", a->table));
-	if (rc == J_OK)
+	/* One statement deletes a batch.  With an archive every row must be
+	 * exactly the archived one (commit_batch compares digests); without,
+	 * a row is deleted only if it is still due, as by_id tests. */
+	if (rc == J_OK && a->dir != NULL)
 		rc = prepare_owned(a, &s->del, sqlite3_mprintf("DELETE FROM \"%w\" "
-		    "WHERE id = :id", a->table));
+		    "WHERE id IN (SELECT value FROM json_each(:ids)) RETURNING *",
+		    a->table));
+	else if (rc == J_OK)
+		rc = prepare_owned(a, &s->del, sqlite3_mprintf("DELETE FROM \"%w\" "
+		    "WHERE id IN (SELECT value FROM json_each(:ids)) AND ts_ms(\"%w\") "
+		    ">= :lo AND ts_ms(\"%w\") < :hi%s%s%s RETURNING id", a->table,
+		    a->column, a->column, f ? " AND (" : "", f ? f : "", f ? ")" : ""));
 	if (rc == J_OK)
 		rc = prepare_owned(a, &s->unreadable, sqlite3_mprintf("SELECT count(*) "
 		    "FROM \"%w\" INDEXED BY \"idx_%w_%w\" WHERE ts_ms(\"%w\") IS NULL",
@@ -536,6 +544,37 @@ collect_ids(struct archiver *a, struct stmts *s, const struct tsprobe *p,
 	return rc;
 }
 
+static int
+cmp_id(const void *x, const void *y)
+{
+	int64_t u = *(const int64_t *)x, v = *(const int64_t *)y;
+
+	return (u > v) - (u < v);
+}
+
+/* b->id_list = the batch's ids as a JSON array, for json_each(:ids). */
+static int
+id_list(struct batch *b)
+{
+	size_t need = b->n * 21 + 3, i;
+	char *p;
+
+	if (need > b->id_list.cap) {
+		if ((p = realloc(b->id_list.p, need)) == NULL)
+			return J_SOFTWARE;
+		b->id_list.p = p;
+		b->id_list.cap = need;
+	}
+	p = b->id_list.p;
+	*p++ = '[';
+	for (i = 0; i < b->n; i++)
+		p += sprintf(p, "%s%lld", i ? "," : "", (long long)b->ids[i]);
+	*p++ = ']';
+	*p = '\0';
+	b->id_list.len = (size_t)(p - b->id_list.p);
+	return J_OK;
+}
+
 /* Step 1: read the next batch of ids (rows still due only) and encode it. */
 static int
 read_batch(struct archiver *a, struct stmts *s, const struct day_ids *d,
@@ -546,6 +585,8 @@ read_batch(struct archiver *a, struct stmts *s, const struct day_ids *d,
 	int rc;
 
 	batch_reset(b);
+	b->lo = lo;
+	b->hi = hi;
 	if (end > d->n)
 		end = d->n;
 	if ((rc = db_bind_int64(a->db, s->by_id, ":lo", lo)) != J_OK ||
@@ -556,7 +597,7 @@ read_batch(struct archiver *a, struct stmts *s, const struct day_ids *d,
 	if (a->dir == NULL) {
 		for (i = d->pos; rc == J_OK && i < end; i++)
 			rc = batch_add(b, d->v[i], 0);
-		return rc;
+		return rc == J_OK ? id_list(b) : rc;
 	}
 	if ((rc = db_exec(a->db, "BEGIN")) != J_OK)
 		return rc;
@@ -573,8 +614,8 @@ read_batch(struct archiver *a, struct stmts *s, const struct day_ids *d,
 		}
 		sqlite3_reset(s->by_id);
 	}
-	if (rc == J_OK)
-		return db_exec(a->db, "COMMIT");
+	if (rc == J_OK && (rc = db_exec(a->db, "COMMIT")) == J_OK)
+		return id_list(b);
 	db_rollback(a->db);
 	return rc;
 }
@@ -618,11 +659,7 @@ commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
     int64_t day_ms, bool last, int64_t manifest_id, int64_t bytes, bool *changed,
     bool *kept, size_t *deleted)
 {
-	/* With an archive, each row must be exactly what the file holds;
-	 * without one, it must still be due (by_id re-tests the time). */
-	sqlite3_stmt *q = a->dir != NULL ? s->verify : s->by_id;
 	char now[32];
-	size_t i;
 	bool row;
 	int rc;
 
@@ -633,35 +670,34 @@ commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
 		return rc;
 	if (a->hooks.before_delete != NULL)
 		rc = a->hooks.before_delete(a, day_ms, last);
-	for (i = 0; rc == J_OK && i < b->n; i++) {
-		rc = db_bind_int64(a->db, q, ":id", b->ids[i]);
-		if (rc == J_OK)
-			rc = db_step(a->db, q, &row);
-		if (rc == J_OK && a->dir == NULL && !row) {
-			sqlite3_reset(q);	/* gone or no longer due: not ours */
-			continue;
-		}
-		if (rc == J_OK && a->dir != NULL && (!row ||
-		    jsonl_row_digest(q, a->ncols) != b->digests[i])) {
-			*changed = true;
-			sqlite3_reset(q);
-			break;
-		}
-		if (rc == J_OK && a->hooks.on_row != NULL)
-			rc = a->hooks.on_row(a, q);
-		sqlite3_reset(q);
-		if (rc == J_OK)
-			rc = db_bind_int64(a->db, s->del, ":id", b->ids[i]);
-		if (rc == J_OK)
-			rc = db_run(a->db, s->del);
-		if (rc == J_OK && sqlite3_changes(a->db->h) != 1) {
+	if (rc == J_OK && a->hooks.on_batch != NULL)
+		rc = a->hooks.on_batch(a, b->id_list.p, b->lo, b->hi);
+	if (rc == J_OK)
+		rc = db_bind_text(a->db, s->del, ":ids", b->id_list.p);
+	if (rc == J_OK && a->dir == NULL &&
+	    (rc = db_bind_int64(a->db, s->del, ":lo", b->lo)) == J_OK)
+		rc = db_bind_int64(a->db, s->del, ":hi", b->hi);
+	/* Every deleted row: with an archive, exactly the archived one. */
+	while (rc == J_OK && (rc = db_step(a->db, s->del, &row)) == J_OK && row) {
+		int64_t id = sqlite3_column_int64(s->del, a->dir ? a->id_col : 0);
+		const int64_t *at = bsearch(&id, b->ids, b->n, sizeof(*b->ids), cmp_id);
+
+		if (at == NULL) {
 			snprintf(a->db->err, sizeof(a->db->err), "internal error: "
-			    "deleting %s id %lld changed %d rows", a->table,
-			    (long long)b->ids[i], sqlite3_changes(a->db->h));
+			    "deleted %s id %lld, not in the batch", a->table, (long long)id);
 			rc = J_SOFTWARE;
+		} else if (a->dir != NULL &&
+		    jsonl_row_digest(s->del, a->ncols) != b->digests[at - b->ids]) {
+			*changed = true;
 		}
 		(*deleted)++;
 	}
+	sqlite3_reset(s->del);
+	/* A row that vanished was archived but is not ours to count. */
+	if (rc == J_OK && a->dir != NULL && *deleted != b->n)
+		*changed = true;
+	if (*changed)
+		*deleted = 0;
 	if (rc == J_OK && !*changed && a->hooks.after_delete != NULL)
 		rc = a->hooks.after_delete(a, day_ms);
 	if (rc == J_OK && !*changed && manifest_id > 0) {
@@ -985,6 +1021,9 @@ archive_pass(struct job *j, const char *table, int64_t cutoff_ms,
 	*stopped = false;
 	rc = archive_open(&a, &j->db, &j->run, j->name, table,
 	    o->no_archive ? NULL : o->archive_dir, o->batch_size);
+	/* No file to order commits against: see db_relax_durability(). */
+	if (rc == J_OK && o->no_archive && !o->dry_run)
+		rc = db_relax_durability(&j->db);
 	a.max_runtime = o->max_runtime;
 	a.dry_run = o->dry_run;
 	if (hooks != NULL)

@@ -14,10 +14,11 @@
  *   3. write  Write ".<name>.tmp" (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600),
  *             gzclose, fsync the file, link it to <name> (link never replaces
  *             a file), unlink the temporary name, fsync the directory.
- *   4. commit BEGIN IMMEDIATE; check every row is still there and unchanged
- *             (same digest); DELETE them one by one (sqlite3_changes() == 1
- *             each); flip the manifest row to 'done' with rows, ids, bytes;
- *             COMMIT.  If any row changed, roll back, remove the file and the
+ *   4. commit BEGIN IMMEDIATE; DELETE the batch's rows in one statement
+ *             RETURNING them, and check each deleted row is exactly the
+ *             archived one (same digest) and none is missing; flip the
+ *             manifest row to 'done' with rows, ids, bytes; COMMIT.  If any
+ *             row changed or vanished, roll back, remove the file and the
  *             manifest row, and read the batch again.
  *
  * A crash before step 4 commits leaves the rows in the table and, at most, a
@@ -54,9 +55,14 @@ struct archive_hooks {
 	int (*day_check)(struct archiver *a, int64_t day_ms);
 	/* In the commit transaction, before the batch's DELETEs. */
 	int (*before_delete)(struct archiver *a, int64_t day_ms, bool last_batch);
-	/* In the commit transaction, for each row (st holds the row's columns,
-	 * as in the table) before it is deleted. */
-	int (*on_row)(struct archiver *a, sqlite3_stmt *row);
+	/*
+	 * In the commit transaction, just before the batch's DELETE: ids is the
+	 * batch's ids as a JSON array (for json_each), [lo, hi) the day's
+	 * interval.  The DELETE removes exactly the rows of ids that are still
+	 * due (with a row_filter, that pass it too); with an archive all of them,
+	 * or the transaction is rolled back.  The hook acts on the same rows.
+	 */
+	int (*on_batch)(struct archiver *a, const char *ids, int64_t lo, int64_t hi);
 	/* In the commit transaction, after the batch's DELETEs. */
 	int (*after_delete)(struct archiver *a, int64_t day_ms);
 	void *ctx;

@@ -19,6 +19,8 @@ enum db_mode {
 	DB_CREATE,	/* read-write, create if missing (migrate only) */
 };
 
+struct checkpointer;
+
 struct db {
 	sqlite3 *h;
 	const char *path;	/* borrowed from the caller */
@@ -28,6 +30,7 @@ struct db {
 	int64_t write_started;	/* monotonic ms when the write began */
 	int64_t longest_write;	/* milliseconds, longest write transaction so far */
 	int wal_frames;		/* frames in the WAL after our last commit */
+	struct checkpointer *ckpt;	/* write modes: the checkpoint thread */
 };
 
 /* -v names every write transaction longer than this (milliseconds). */
@@ -82,6 +85,16 @@ int db_commit(struct db *db);
 
 /* Roll back if a transaction is open; never fails (errors are logged). */
 void db_rollback(struct db *db);
+
+/*
+ * Durability of this connection's commits.  db_open() sets FULL: a commit is
+ * on disk when COMMIT returns, which the archiver needs (its manifest rows
+ * must be durable before the files they name exist, README "Durability").
+ * A job that writes no file may relax it to NORMAL: in WAL mode a commit is
+ * then atomic and ordered but may be lost to a power cut (never half-done),
+ * and any later durable commit, the app's included, makes it durable too.
+ */
+int db_relax_durability(struct db *db);
 
 /* Single integer result of constant SQL (first column of first row). */
 int db_query_int64(struct db *db, const char *sql, int64_t *out, bool *found);

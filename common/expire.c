@@ -4,6 +4,7 @@
  * sum), not its current quantity: the ledger is the truth about stock.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "expire.h"
@@ -12,54 +13,71 @@
 
 #define LIST_MAX 10	/* ids named in one warning */
 
+/* Add qty to product in c's list (a batch touches a few hundred products). */
 static int
-on_row(struct archiver *a, sqlite3_stmt *row)
+give_back(struct expire_ctx *c, int64_t product, int64_t qty)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->give[i].product == product) {
+			c->give[i].qty += qty;
+			return J_OK;
+		}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		void *p = realloc(c->give, cap * sizeof(*c->give));
+
+		if (p == NULL)
+			return J_SOFTWARE;
+		c->give = p;
+		c->cap = cap;
+	}
+	c->give[c->n].product = product;
+	c->give[c->n++].qty = qty;
+	return J_OK;
+}
+
+/*
+ * One statement books back, for every reservation of the batch that the
+ * DELETE will remove, what its 'reserved' moves took.  It inserts nothing for
+ * one whose moves took nothing (HAVING) or that was given back before (DO
+ * NOTHING on the unique index): then the stock must not rise.  RETURNING
+ * says which, and how much; each product's stock then rises once.
+ */
+static int
+on_batch(struct archiver *a, const char *ids, int64_t lo, int64_t hi)
 {
 	struct expire_ctx *c = a->hooks.ctx;
-	int64_t id, product, taken = 0;
-	bool moved = false;
-	int rc, i;
+	bool row;
+	size_t i;
+	int rc;
 
-	if (c->product_col < 0) {	/* once: where the columns are */
-		for (i = 0; i < a->ncols; i++) {
-			if (strcmp(a->names[i], "id") == 0)
-				c->id_col = i;
-			else if (strcmp(a->names[i], "product_id") == 0)
-				c->product_col = i;
+	c->n = 0;
+	rc = db_bind_text(a->db, c->move, ":ids", ids);
+	if (rc == J_OK)
+		rc = db_bind_int64(a->db, c->move, ":lo", lo);
+	if (rc == J_OK)
+		rc = db_bind_int64(a->db, c->move, ":hi", hi);
+	while (rc == J_OK && (rc = db_step(a->db, c->move, &row)) == J_OK && row) {
+		rc = give_back(c, sqlite3_column_int64(c->move, 0),
+		    sqlite3_column_int64(c->move, 1));
+		c->compensated++;
+		c->units += sqlite3_column_int64(c->move, 1);
+	}
+	sqlite3_reset(c->move);
+	for (i = 0; rc == J_OK && i < c->n; i++) {
+		rc = db_bind_int64(a->db, c->stock, ":qty", c->give[i].qty);
+		if (rc == J_OK)
+			rc = db_bind_int64(a->db, c->stock, ":product", c->give[i].product);
+		if (rc == J_OK)
+			rc = db_run(a->db, c->stock);
+		if (rc == J_OK && sqlite3_changes(a->db->h) != 1) {
+			snprintf(a->db->err, sizeof(a->db->err), "internal error: "
+			    "product %lld vanished", (long long)c->give[i].product);
+			rc = J_SOFTWARE;
 		}
-		if (c->id_col < 0 || c->product_col < 0)
-			return J_SOFTWARE;
 	}
-	id = sqlite3_column_int64(row, c->id_col);
-	product = sqlite3_column_int64(row, c->product_col);
-
-	/* One statement reads what the 'reserved' moves took and books it
-	 * back; it inserts nothing if they took nothing (HAVING) or if this
-	 * reservation was given back before (DO NOTHING): then the stock must
-	 * not rise.  RETURNING says which, and how much. */
-	rc = db_bind_int64(a->db, c->move, ":product", product);
-	if (rc == J_OK)
-		rc = db_bind_int64(a->db, c->move, ":id", id);
-	if (rc == J_OK && (rc = db_step(a->db, c->move, &moved)) == J_OK && moved)
-		taken = sqlite3_column_int64(c->move, 0);
-	if (rc == J_OK && moved)
-		rc = db_run(a->db, c->move);	/* step to the end, then reset */
-	else
-		sqlite3_reset(c->move);
-	if (rc != J_OK || !moved)
-		return rc;	/* an error is never swallowed: no delete follows */
-	rc = db_bind_int64(a->db, c->stock, ":qty", taken);
-	if (rc == J_OK)
-		rc = db_bind_int64(a->db, c->stock, ":product", product);
-	if (rc == J_OK)
-		rc = db_run(a->db, c->stock);
-	if (rc == J_OK && sqlite3_changes(a->db->h) != 1) {
-		snprintf(a->db->err, sizeof(a->db->err), "internal error: product "
-		    "%lld of reservation %lld vanished", (long long)product, (long long)id);
-		return J_SOFTWARE;
-	}
-	c->compensated++;
-	c->units += taken;
 	return rc;
 }
 
@@ -70,15 +88,20 @@ expire_hooks(struct archive_hooks *h, struct expire_ctx *c, struct db *db)
 
 	memset(h, 0, sizeof(*h));
 	memset(c, 0, sizeof(*c));
-	c->id_col = c->product_col = -1;
-	h->on_row = on_row;
+	h->on_batch = on_batch;
 	h->ctx = c;
+	/* The same rows as the archiver's DELETE: ids of the batch still due
+	 * and still with their product (EXPIRE_ROW_FILTER). */
 	rc = db_prepare(db, &c->move, "INSERT INTO stock_moves (product_id, "
-	    "reservation_id, qty_change, reason) SELECT :product, :id, "
-	    "-sum(qty_change), 'reservation_expired' FROM stock_moves WHERE "
-	    "reservation_id = :id AND reason = 'reserved' HAVING count(*) > 0 "
-	    "AND sum(qty_change) <> 0 ON CONFLICT (reservation_id) WHERE "
-	    "reason = 'reservation_expired' DO NOTHING RETURNING qty_change");
+	    "reservation_id, qty_change, reason) SELECT r.product_id, r.id, "
+	    "-sum(m.qty_change), 'reservation_expired' FROM product_reservations r "
+	    "JOIN stock_moves m ON m.reservation_id = r.id AND m.reason = 'reserved' "
+	    "WHERE r.id IN (SELECT value FROM json_each(:ids)) AND "
+	    "ts_ms(r.expires_at) >= :lo AND ts_ms(r.expires_at) < :hi AND "
+	    "EXISTS (SELECT 1 FROM products WHERE products.id = r.product_id) "
+	    "GROUP BY r.id HAVING sum(m.qty_change) <> 0 "
+	    "ON CONFLICT (reservation_id) WHERE reason = 'reservation_expired' "
+	    "DO NOTHING RETURNING product_id, qty_change");
 	if (rc == J_OK)
 		rc = db_prepare(db, &c->stock, "UPDATE products SET stock_quantity = "
 		    "stock_quantity + :qty WHERE id = :product");
@@ -90,6 +113,8 @@ expire_release(struct expire_ctx *c)
 {
 	db_finalize(&c->move);
 	db_finalize(&c->stock);
+	free(c->give);
+	c->give = NULL;
 }
 
 /* Warn about the ids one query returns, if any. */

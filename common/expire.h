@@ -9,6 +9,7 @@
 #ifndef JOBS_EXPIRE_H
 #define JOBS_EXPIRE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "archive.h"
@@ -18,7 +19,8 @@
 
 struct expire_ctx {
 	sqlite3_stmt *move, *stock;
-	int id_col, product_col;	/* in the archiver's rows, found on first use */
+	struct { int64_t product, qty; } *give;	/* one batch's stock to give back */
+	size_t n, cap;
 	int64_t compensated;	/* reservations given back */
 	int64_t units;		/* stock units given back */
 };

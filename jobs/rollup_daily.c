@@ -183,6 +183,9 @@ main(int argc, char **argv)
 		return rc;
 	if ((rc = job_begin(&j, spec.name, &o)) != J_OK)
 		return rc;
+	/* Rollups write no file: see db_relax_durability(). */
+	if (!o.dry_run && (rc = db_relax_durability(&j.db)) != J_OK)
+		return job_end(&j, rc, false, j.db.err);
 	ts_format_day(o.now_ms, today);
 
 	rc = rollup_init(&r, &j.db);

@@ -9,8 +9,9 @@
 # the duration of an uninterrupted run, drawn from $RANDOM seeded with the
 # printed seed: CRASH_SEED=N replays the same fractions (CRASH_TRIALS and
 # CRASH_LOG_TRIALS change the number of trials).
-. "$(dirname "$0")/../lib/tap.sh"
+# ids.sh first: tap.sh moves into the test's temporary directory.
 . "$(dirname "$0")/../lib/ids.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 export LC_ALL=C
 

@@ -4,8 +4,9 @@
 # column-by-column round trip by tests/lib/archive.py), reruns, the rollup
 # refusal, batches, archive directory errors, a full disk, --dry-run, two
 # databases sharing one archive directory, and usage errors.
-. "$(dirname "$0")/../lib/tap.sh"
+# ids.sh first: tap.sh moves into the test's temporary directory.
 . "$(dirname "$0")/../lib/ids.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 export LC_ALL=C
 

@@ -1,0 +1,70 @@
+#!/bin/bash
+# make valgrind: every program, on its main paths and its error paths, under
+# valgrind memcheck (wrappers made by wrap.sh): each run must exit with its
+# expected code, which a memcheck error turns into 99.  The whole suite under
+# valgrind takes too long for every commit; this covers each program's code
+# once or twice.  Usage: smoke.sh WRAPPED-BIN-DIR
+set -u
+B=$1
+T=$(mktemp -d "${TMPDIR:-/tmp}/jobs-valgrind.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+NOW=2025-10-07T12:00:00Z
+fails=0 runs=0
+expect() {	# expect RC PROGRAM ARGS...
+	local want=$1 rc
+	shift
+	"$B/$1" "${@:2}" >out 2>err
+	rc=$?
+	runs=$((runs + 1))
+	if [ "$rc" != "$want" ]; then
+		fails=$((fails + 1))
+		echo "FAIL: $* -> exit $rc, expected $want"
+		sed 's/^/    /' err
+	fi
+}
+
+expect 0 migrate --db s.db -q
+sqlite3 s.db "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < 599),
+    t(i, s) AS (SELECT i, 1748131200 + (i * 7919) % 864000 FROM c)
+  INSERT INTO analytics_events (id, event_type, user_id, session_id, product_id, metadata, created_at)
+    SELECT 1 + i, 'e' || (i % 4), nullif(i % 13, 0), 's' || (i % 50), i % 30, CASE i % 3 WHEN 0 THEN x'00ff' WHEN 1 THEN 'x' || char(0) || 'y' ELSE 2.5 END,
+      CASE i % 5 WHEN 0 THEN s WHEN 1 THEN s * 1000 WHEN 2 THEN strftime('%Y-%m-%d %H:%M:%S', s, 'unixepoch')
+        WHEN 3 THEN strftime('%Y-%m-%dT%H:%M:%S', s + 19800, 'unixepoch') || '+05:30' ELSE 'garbage' END FROM t;
+  INSERT INTO system_logs (id, level, message, created_at) SELECT id, 'info', 'm', created_at FROM analytics_events WHERE id <= 300;
+  INSERT INTO products (id, sku, name, price, stock_quantity) VALUES (1, 'k1', 'p', 9.5, 10);
+  INSERT INTO stock_moves (product_id, delta, reason, reservation_id) VALUES (1, -2, 'reserved', 1);" 2>/dev/null
+sqlite3 s.db "INSERT INTO product_reservations (id, product_id, quantity, expires_at) VALUES (1, 1, 2, '2025-10-01 00:00:00'), (2, 1, 1, '2025-10-09')"
+mkdir A
+expect 0 migrate --db s.db --status
+expect 0 rollup_daily --db s.db --now $NOW --dry-run
+expect 0 rollup_daily --db s.db --now $NOW
+expect 0 rollup_daily --db s.db --now $NOW --date 2025-05-26
+expect 0 prune_events --db s.db --now $NOW --archive-dir A --dry-run
+expect 0 prune_events --db s.db --now $NOW --archive-dir A --batch-size 37 --metrics-file m.prom
+expect 0 archive_logs --db s.db --now $NOW --archive-dir A --batch-size 50
+expect 0 expire_reservations --db s.db --now $NOW --archive-dir A
+expect 0 jobs_status --db s.db --verify-archives --json
+expect 0 restore_archive --db s.db --table analytics_events --dry-run
+expect 0 restore_archive --db s.db --table analytics_events
+expect 0 restore_archive --db s.db --table system_logs --from 2025-05-25 --to 2025-06-01
+expect 0 prune_events --db s.db --now $NOW --archive-dir A --log-format json
+expect 0 jobs_status --db s.db
+f=$(find A/analytics_events -name "*.jsonl.gz" | grep -v _restored | head -1)
+head -c 40 "$f" >x && cat x >"$f"
+expect 65 restore_archive --db s.db --table analytics_events
+expect 1 jobs_status --db s.db --verify-archives --check
+expect 64 prune_events --db s.db --bogus
+expect 66 rollup_daily --db missing.db
+expect 73 archive_logs --db s.db --archive-dir missing
+expect 65 restore_archive --db s.db --file x
+expect 0 prune_events --help
+
+logs=$(cat "$B"/valgrind.*.log 2>/dev/null)
+if [ -n "$logs" ]; then
+	echo "valgrind reported:"
+	printf '%s\n' "$logs" | head -50
+	fails=$((fails + 1))
+fi
+echo "valgrind: $runs runs, $fails failed"
+[ "$fails" -eq 0 ]
