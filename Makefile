@@ -95,10 +95,12 @@ valgrind: all
 	@sh tests/valgrind/wrap.sh $(abspath $(BIN)) $(abspath $(BUILD))/valgrind
 	@bash tests/valgrind/smoke.sh $(abspath $(BUILD))/valgrind
 
-# The kill -9 loops of make test, ten times longer (about 10 minutes).
+# The kill -9 loops of make test, ten times longer, and the whole syscall
+# fault matrix: every pwrite64, a ten-day fixture (about 20 minutes).
 stress: all
 	CRASH_TRIALS=200 CRASH_LOG_TRIALS=50 EXPIRE_TRIALS=150 \
-	    JOBS_BIN=$(abspath $(BIN)) prove -v tests/t/crash.t tests/t/expire.t
+	    FAULT_EVENTS=600 FAULT_DAYS=10 FAULT_PWRITE_STEP=1 FAULT_MAX_K=5000 FAULT_TRIALS=10 \
+	    JOBS_BIN=$(abspath $(BIN)) prove -v tests/t/crash.t tests/t/expire.t tests/t/faults.t
 
 demo: all
 	@sh tests/demo.sh "$(abspath $(BIN))"

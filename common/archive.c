@@ -24,7 +24,7 @@
 #include "timefmt.h"
 
 #define VERIFY_RETRIES	3		/* re-reads of a batch whose rows changed */
-#define IDS_MAX		(512 * 1024)	/* ids of one day held at once: 4 MB */
+#define IDS_MAX		((size_t)512 * 1024)	/* ids of one day held at once: 4 MB */
 
 struct table_def {
 	const char *table, *column;
@@ -858,7 +858,7 @@ dry_day(struct archiver *a, struct stmts *s, int64_t day_ms,
 		do {
 			z.next_out = out;
 			z.avail_out = sizeof(out);
-			deflate(&z, Z_NO_FLUSH);
+			(void)deflate(&z, Z_NO_FLUSH);
 			zbytes += (int64_t)(sizeof(out) - z.avail_out);
 		} while (z.avail_out == 0);
 	}
@@ -866,7 +866,7 @@ dry_day(struct archiver *a, struct stmts *s, int64_t day_ms,
 	do {
 		z.next_out = out;
 		z.avail_out = sizeof(out);
-		deflate(&z, Z_FINISH);
+		(void)deflate(&z, Z_FINISH);
 		zbytes += (int64_t)(sizeof(out) - z.avail_out);
 	} while (z.avail_out == 0);
 	deflateEnd(&z);

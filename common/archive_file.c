@@ -15,7 +15,7 @@
 #include "status.h"
 
 #define GZ_LEVEL	"wb6"		/* gzip -6: SPEC 7 compares sizes against it */
-#define GZ_BUFFER	(128 * 1024)	/* bytes: fewer write(2) calls */
+#define GZ_BUFFER	((size_t)128 * 1024)	/* bytes: fewer write(2) calls */
 
 int
 afile_fail(struct archiver *a, int status, const char *what, const char *path)

@@ -224,7 +224,7 @@ cli_parse(const struct cli_spec *spec, int argc, char **argv,
 	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
 
 	opterr = 0;	/* we print our own one-line errors */
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc also forgets its place in the last argv */
 	while ((ch = getopt_long(argc, argv, ":qvhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'q':

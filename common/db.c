@@ -60,14 +60,23 @@ int
 db_fail(struct db *db, int rc, const char *what)
 {
 	const char *msg = db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
+	int e = db->h ? sqlite3_system_errno(db->h) : 0;
 
 	db->rc = rc;
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		snprintf(db->err, sizeof(db->err), "database '%s' %s: %s (busy "
 		    "past the timeout; try again later)", db->path, what, msg);
+	else if (e != 0)
+		snprintf(db->err, sizeof(db->err), "database '%s' %s: %s "
+		    "(sqlite error %d: %s)", db->path, what, msg, rc, strerror(e));
 	else
 		snprintf(db->err, sizeof(db->err), "database '%s' %s: %s "
 		    "(sqlite error %d)", db->path, what, msg, rc);
+	/* "Cannot open" with the database file itself there and readable is
+	 * about its -wal or -shm file (a failed or full disk, a read-only
+	 * directory): an I/O error (74), not a missing database (66). */
+	if ((rc & 0xff) == SQLITE_CANTOPEN && access(db->path, R_OK) == 0)
+		return J_IOERR;
 	return db_status_of(rc);
 }
 
@@ -430,7 +439,7 @@ db_rollback(struct db *db)
 	/* After some errors (SQLITE_FULL, IOERR, NOMEM) SQLite has already
 	 * rolled back; ROLLBACK would then fail with "no transaction". */
 	if (db->h != NULL && !sqlite3_get_autocommit(db->h))
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	if (db->in_write)
 		note_write_end(db);
 }

@@ -90,8 +90,10 @@ record_outcome(struct job *j, int rc, const char *summary)
 		r = r == J_OK ? db_commit(&j->db) : (db_rollback(&j->db), r);
 	}
 	db_finalize(&st);
-	if (r != J_OK)
+	if (r != J_OK && rc == J_OK)
 		log_warn("cannot record this run's outcome in jobs_meta: %s", j->db.err);
+	else if (r != J_OK)
+		log_debug("cannot record this run's outcome in jobs_meta: %s", j->db.err);
 }
 
 /* Last success of job from jobs_meta, as Unix seconds; -1 if unknown. */
@@ -181,6 +183,7 @@ job_end(struct job *j, int rc, bool stopped, const char *summary)
 	else
 		log_error("%s", summary);
 	log_debug("longest write transaction: %lld ms", (long long)j->db.longest_write);
+	j->run.quiet = rc != J_OK;
 	runlog_finish(&j->run, rc, stopped, summary);
 	if (!j->o->dry_run && rc != J_TEMPFAIL)
 		record_outcome(j, rc, summary);

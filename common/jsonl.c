@@ -107,7 +107,7 @@ put_base64(struct jbuf *b, const char *key, const unsigned char *s, size_t n)
 	if (i < n) {
 		uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0);
 		char q[4] = { tab[v >> 18], tab[(v >> 12) & 63],
-		    i + 1 < n ? tab[(v >> 6) & 63] : '=', '=' };
+		    (char)(i + 1 < n ? tab[(v >> 6) & 63] : '='), '=' };
 
 		put(b, q, 4);
 	}

@@ -262,8 +262,10 @@ verify_file(struct restore *r, const struct rfile *f, sqlite3_stmt *exists)
 		} else if (jsonl_parse(&r->row, line, len, perr, sizeof(perr)) != 0) {
 			snprintf(why, sizeof(why), "line %lld: %s", (long long)n + 1, perr);
 		} else if (check_keys(r, why, sizeof(why)) != 0) {
-			if (why[0] == '\0')
+			if (why[0] == '\0') {
+				free(ids);
 				return J_SOFTWARE;
+			}
 		} else if ((k = id_field(&r->row)) < 0) {
 			snprintf(why, sizeof(why), "line %lld has no integer id",
 			    (long long)n + 1);
@@ -372,7 +374,7 @@ restore_file(struct restore *r, const struct rfile *f)
 			snprintf(msg, sizeof(msg), "%s", db->err);
 			snprintf(r->a.err, sizeof(r->a.err), "cannot restore archive "
 			    "'%s/%s' (line %lld): %s; nothing of it was restored",
-			    f->dir, f->path, (long long)(inserted + present + 1), msg);
+			    f->dir, f->path, (long long)inserted + present + 1, msg);
 		}
 	}
 	if (rc == J_OK && (rc = db_run(db, flip)) == J_OK && sqlite3_changes(db->h) != 1) {

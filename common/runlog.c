@@ -145,8 +145,13 @@ runlog_finish(struct runlog *r, int status, bool stopped, const char *message)
 		rc = rc == J_OK ? db_commit(r->db) : (db_rollback(r->db), rc);
 	}
 	db_finalize(&st);
-	if (rc != J_OK)
+	/* After a failure the run's own error line says what matters; a
+	 * second line here (the same cause, most often) would hide it. */
+	if (rc != J_OK && !r->quiet)
 		log_warn("cannot record the end of this run in job_runs: %s",
+		    r->db->err);
+	else if (rc != J_OK)
+		log_debug("cannot record the end of this run in job_runs: %s",
 		    r->db->err);
 	memcpy(r->db->err, saved, sizeof(saved));
 	return rc;

@@ -20,6 +20,7 @@ struct runlog {
 	int64_t rows;		/* rows changed so far */
 	int64_t bytes;		/* archive bytes written so far (metrics only) */
 	char window_start[32], window_end[32];
+	bool quiet;		/* the run failed: its error line stays the only one */
 };
 
 /* Prepare; nothing is written yet. */

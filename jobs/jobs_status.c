@@ -319,8 +319,8 @@ print_text(const char *db_path, int64_t now, const struct job_status *js, size_t
 		snprintf(rows, sizeof(rows), "%lld", (long long)s->rows);
 		snprintf(secs, sizeof(secs), "%.1f s", s->seconds);
 		printf("%-20s %-20s %-8s %10s %9s  ", s->job, when, s->ran ? s->result : "-",
-		    s->ran ? rows : "-", s->ran && strcmp(s->result, "running") &&
-		    strcmp(s->result, "died") ? secs : "-");
+		    s->ran ? rows : "-", s->ran && strcmp(s->result, "running") != 0 &&
+		    strcmp(s->result, "died") != 0 ? secs : "-");
 		if (s->behind >= 0)
 			printf("%lld %s\n", (long long)s->behind, s->behind_what);
 		else

@@ -109,8 +109,8 @@ upgrade(struct db *db, int from, int to)
 		}
 		if (rc != J_OK)
 			break;
-		log_info("'%s': migrated to version %d (%s)%s", db->path, v,
-		    schema_migration(v)->name, merged ? "" : "");
+		log_info("'%s': migrated to version %d (%s)", db->path, v,
+		    schema_migration(v)->name);
 		if (merged > 0)
 			log_info("merged %lld duplicate cart reservations (kept "
 			    "the newest of each group)", (long long)merged);
