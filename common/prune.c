@@ -91,8 +91,9 @@ check_day(struct archiver *a, struct prune_ctx *ctx, int64_t day_ms, bool in_txn
 		if (dirty != 0 && ctx->warned_day != day_ms && ctx->frozen_day != day_ms &&
 		    in_txn) {
 			ctx->warned_day = day_ms;
-			log_warn("%s was pruned before: the events arriving since are "
-			    "archived now and were never counted in analytics_daily", day);
+			log_warn("%s was pruned before: its events in the table now "
+			    "are archived again; those that arrived late were never "
+			    "counted in analytics_daily (restored ones were)", day);
 		}
 		return J_OK;
 	}

@@ -43,6 +43,15 @@ sqlite3 -header -column $db "$q"
 "$bin/expire_reservations" --db $db --now $now --archive-dir demo/archive
 sqlite3 -header -column $db "$q"
 
+step "restore_archive: one archived day back into analytics_events, then out again"
+day=$(basename "$(dirname "$f")" | sed 's/date=//')
+"$bin/restore_archive" --db $db --table analytics_events --date "$day"
+echo "restored files now under: $(find demo/archive -type d -name _restored)"
+"$bin/prune_events" --db $db --now $now --archive-dir demo/archive -q --skip-rollup-check
+
+step "jobs_status: the last run of every job, and how far behind each is"
+"$bin/jobs_status" --db $db --now $now --verify-archives
+
 step "job_runs: what happened, as the on-call engineer would read it"
 sqlite3 -header -column $db "SELECT job, status, rows, window_start, window_end FROM job_runs ORDER BY id"
 "$bin/migrate" --db $db --status
