@@ -44,7 +44,7 @@ SQL_FILES := $(sort $(wildcard sql/[0-9]*.sql))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit integration check valgrind stress demo bench install uninstall \
+.PHONY: all test unit integration check valgrind stress demo bench bench-growth install uninstall \
         clean fuzz fuzz-smoke lint
 all: $(PROGRAMS:%=$(BIN)/%)
 
@@ -108,6 +108,10 @@ demo: all
 # SPEC 7 ratios against the naive sqlite3-shell way; BENCH_SCALE=0.1 is quick.
 bench: all
 	@bash bench/run.sh "$(abspath $(BIN))"
+
+# Rollup of a day and prune per million rows at 1M, 3M and 10M events.
+bench-growth: all
+	@bash bench/growth.sh "$(abspath $(BIN))"
 
 install: all
 	install -d $(DESTDIR)$(BINDIR)

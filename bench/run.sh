@@ -17,37 +17,13 @@ cut_s=1751846400			# 00:00 UTC 90 days before $now
 mkdir -p "$work"
 cd "$work"
 
-events=$(awk -v s="$scale" 'BEGIN { printf "%d", 10000000 * s }')
-logs=$(awk -v s="$scale" 'BEGIN { printf "%d", 1000000 * s }')
-resv=$(awk -v s="$scale" 'BEGIN { printf "%d", 50000 * s }')
-params="CREATE TEMP TABLE p(events, logs, reservations); INSERT INTO p VALUES ($events, $logs, $resv);"
-
-say() { printf '%s\n' "$*" >&2; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+. "$here/lib.sh"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (a / b < 0.1 ? "%.4f" : "%.2f"), a / b }'; }
-# fresh SRC DST: a copy, flushed to disk so that the first fsync of the run
-# does not pay for writing out the whole copy.
-fresh() { rm -f "$2" "$2-wal" "$2-shm"; cp "$1" "$2"; sync; }
 # timed OUT CMD...: wall seconds and peak RSS (KB) of CMD into OUT as "s kb"
 timed() { local out=$1; shift; /usr/bin/time -f "%e %M" -o "$out" "$@"; }
 
-# 1. The data, made once per scale: V1 as the app left it, migrated.
-base=base-$events.db
-if [ ! -f "$base" ]; then
-	say "generating $events events, $logs log lines, $resv reservations..."
-	rm -f gen.db*
-	"$bin/migrate" --db gen.db --to 1 -q
-	sqlite3 gen.db "$params" ".read $here/gen.sql"
-	"$bin/migrate" --db gen.db -q
-	sqlite3 gen.db "$params" ".read $here/gen-reservations.sql"
-	mv gen.db "$base"
-fi
-rolled=rolled-$events.db
-if [ ! -f "$rolled" ]; then
-	fresh "$base" r.db
-	"$bin/rollup_daily" --db r.db --now $now -q
-	mv r.db "$rolled"
-fi
+# 1. The data, made once per scale.
+data "$scale"
 gcc -O2 -o appwriter "$here/appwriter.c" -lsqlite3
 
 # 2. Rollup of all days: rollup_daily vs one INSERT ... SELECT ... GROUP BY.
