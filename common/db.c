@@ -244,10 +244,11 @@ db_open(struct db *db, const char *path, enum db_mode mode, long busy_ms)
 	 * it names is created, or a lost row would orphan a complete file
 	 * (README, "Durability").  A 16 MB page cache (SPEC 7 allows a job
 	 * 32 MB) keeps the index pages a batch of deletes walks in memory from
-	 * one batch to the next.  temp_store MEMORY keeps the statement
-	 * journal of a batch's DELETE (a few MB at most) off the disk. */
+	 * one batch to the next.  (temp_store stays FILE: a batch's DELETE
+	 * can need a statement journal of several MB, which in memory would
+	 * take the job past 32 MB.) */
 	if (mode != DB_READ && db_exec(db, "PRAGMA synchronous = FULL; "
-	    "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;") != J_OK) {
+	    "PRAGMA cache_size = -16384;") != J_OK) {
 		rc = db_status_of(db->rc);
 		db_close(db);
 		return rc;

@@ -14,7 +14,7 @@
 #include "log.h"
 #include "status.h"
 
-#define DEFAULT_BATCH	1000	/* reservations per transaction: about 50 ms */
+#define DEFAULT_BATCH	2500	/* reservations per transaction: about 60 ms */
 
 int
 main(int argc, char **argv)
