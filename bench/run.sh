@@ -116,6 +116,8 @@ GP
 cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)
 mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 ok() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed**" }'; }
+# The Growth section (make bench-growth) is kept across runs.
+growth=$(sed -n '/^## Growth$/,$p' "$here/../BENCHMARKS.md" 2>/dev/null || true)
 cat > "$here/../BENCHMARKS.md" <<MD
 # Benchmarks
 
@@ -156,4 +158,5 @@ timeout 5 s) during the prune:
 
 Rows pruned: $p_rows.
 MD
+[ -z "$growth" ] || printf '\n%s\n' "$growth" >> "$here/../BENCHMARKS.md"
 say "wrote BENCHMARKS.md and bench/latency.png"

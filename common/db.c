@@ -4,9 +4,7 @@
  * loudly, BEGIN IMMEDIATE for writes, explicit rollback, and finalize checks.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -87,104 +85,6 @@ db_fail_msg(struct db *db, int status, const char *msg)
 	return status;
 }
 
-/*
- * Checkpoints run in a thread of their own, on a second connection, so that
- * copying the WAL into the database (random writes and an fsync) overlaps
- * the next batch's work instead of delaying it.  PASSIVE: never waits for
- * the app nor blocks it; frames a reader still needs are copied next time.
- * db_commit() asks for one; a request while one runs is remembered once.
- */
-struct checkpointer {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool want, stop;
-	sqlite3 *h;
-};
-
-static void *
-checkpoint_main(void *arg)
-{
-	struct checkpointer *c = arg;
-
-	pthread_mutex_lock(&c->mu);
-	for (;;) {
-		while (!c->want && !c->stop)
-			pthread_cond_wait(&c->cv, &c->mu);
-		if (c->stop)
-			break;
-		c->want = false;
-		pthread_mutex_unlock(&c->mu);
-		sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
-		    NULL, NULL);
-		pthread_mutex_lock(&c->mu);
-	}
-	pthread_mutex_unlock(&c->mu);
-	return NULL;
-}
-
-/* Start the thread; without it (any failure) db_commit() checkpoints inline. */
-static void
-checkpointer_start(struct db *db)
-{
-	struct checkpointer *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return;
-	if (sqlite3_open_v2(db->path, &c->h, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-	    sqlite3_exec(c->h, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
-		sqlite3_close_v2(c->h);
-		free(c);
-		return;
-	}
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
-	if (pthread_create(&c->thread, NULL, checkpoint_main, c) != 0) {
-		pthread_mutex_destroy(&c->mu);
-		pthread_cond_destroy(&c->cv);
-		sqlite3_close_v2(c->h);
-		free(c);
-		return;
-	}
-	db->ckpt = c;
-}
-
-static void
-checkpointer_stop(struct db *db)
-{
-	struct checkpointer *c = db->ckpt;
-
-	if (c == NULL)
-		return;
-	pthread_mutex_lock(&c->mu);
-	c->stop = true;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	pthread_join(c->thread, NULL);
-	pthread_mutex_destroy(&c->mu);
-	pthread_cond_destroy(&c->cv);
-	sqlite3_close_v2(c->h);
-	free(c);
-	db->ckpt = NULL;
-}
-
-static void
-checkpoint(struct db *db)
-{
-	struct checkpointer *c = db->ckpt;
-
-	if (c == NULL) {
-		sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
-		    NULL, NULL);
-		return;
-	}
-	pthread_mutex_lock(&c->mu);
-	c->want = true;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-}
-
 static int
 wal_hook(void *arg, sqlite3 *h, const char *schema, int frames)
 {
@@ -256,10 +156,8 @@ db_open(struct db *db, const char *path, enum db_mode mode, long busy_ms)
 	/* We checkpoint ourselves, after each commit (db_commit), instead of
 	 * SQLite doing it inside COMMIT: same work, but the write lock is
 	 * already released, so the app never waits for it. */
-	if (mode != DB_READ) {
+	if (mode != DB_READ)
 		sqlite3_wal_hook(db->h, wal_hook, db);
-		checkpointer_start(db);
-	}
 	if (tsql_register(db->h) != SQLITE_OK) {
 		rc = db_fail(db, sqlite3_errcode(db->h), "cannot register functions");
 		db_close(db);
@@ -278,7 +176,6 @@ db_close(struct db *db)
 		return J_OK;
 	if (db->in_write)
 		db_rollback(db);
-	checkpointer_stop(db);
 	/* A statement still open here is a leak in the job: say so loudly. */
 	while ((st = sqlite3_next_stmt(db->h, NULL)) != NULL) {
 		snprintf(db->err, sizeof(db->err), "internal error: statement "
@@ -428,7 +325,8 @@ db_commit(struct db *db)
 	/* PASSIVE never waits for the app and never blocks it; frames it cannot
 	 * copy yet (a reader still needs them) are copied next time. */
 	if (db->wal_frames >= DB_CHECKPOINT_FRAMES) {
-		checkpoint(db);
+		sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
 		db->wal_frames = 0;
 	}
 	return J_OK;

@@ -19,8 +19,6 @@ enum db_mode {
 	DB_CREATE,	/* read-write, create if missing (migrate only) */
 };
 
-struct checkpointer;
-
 struct db {
 	sqlite3 *h;
 	const char *path;	/* borrowed from the caller */
@@ -30,7 +28,6 @@ struct db {
 	int64_t write_started;	/* monotonic ms when the write began */
 	int64_t longest_write;	/* milliseconds, longest write transaction so far */
 	int wal_frames;		/* frames in the WAL after our last commit */
-	struct checkpointer *ckpt;	/* write modes: the checkpoint thread */
 };
 
 /* -v names every write transaction longer than this (milliseconds). */
