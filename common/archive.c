@@ -202,10 +202,8 @@ forget_manifest(struct archiver *a, int64_t id)
 
 	if (rc == J_OK)
 		rc = db_bind_int64(a->db, st, ":id", id);
-	if (rc == J_OK && (rc = db_begin(a->db)) == J_OK) {
-		rc = db_run(a->db, st);
-		rc = rc == J_OK ? db_commit(a->db) : (db_rollback(a->db), rc);
-	}
+	if (rc == J_OK)
+		rc = db_run_alone(a->db, st, NULL);
 	db_finalize(&st);
 	return rc;
 }
@@ -243,11 +241,9 @@ archive_finish_restores(struct archiver *a)
 			log_warn("restored archive '%s/%s' is gone (its rows are in %s)",
 			    dir, path, a->table);
 		if ((rc = db_bind_text(a->db, upd, ":path", moved)) != J_OK ||
-		    (rc = db_bind_int64(a->db, upd, ":id", id)) != J_OK ||
-		    (rc = db_begin(a->db)) != J_OK)
+		    (rc = db_bind_int64(a->db, upd, ":id", id)) != J_OK)
 			break;
-		rc = db_run(a->db, upd);
-		rc = rc == J_OK ? db_commit(a->db) : (db_rollback(a->db), rc);
+		rc = db_run_alone(a->db, upd, NULL);
 	}
 	db_finalize(&upd);
 	db_finalize(&st);
@@ -515,8 +511,8 @@ struct day_ids {
 	bool more;		/* IDS_MAX reached: collect again afterwards */
 };
 
-static int
-id_cmp(const void *x, const void *y)
+int
+archive_id_cmp(const void *x, const void *y)
 {
 	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
 
@@ -540,16 +536,8 @@ collect_ids(struct archiver *a, struct stmts *s, const struct tsprobe *p,
 		d->v[d->n++] = sqlite3_column_int64(s->ids, 0);
 	sqlite3_reset(s->ids);
 	d->more = d->n == IDS_MAX;
-	qsort(d->v, d->n, sizeof(*d->v), id_cmp);
+	qsort(d->v, d->n, sizeof(*d->v), archive_id_cmp);
 	return rc;
-}
-
-static int
-cmp_id(const void *x, const void *y)
-{
-	int64_t u = *(const int64_t *)x, v = *(const int64_t *)y;
-
-	return (u > v) - (u < v);
 }
 
 /* b->id_list = the batch's ids as a JSON array, for json_each(:ids). */
@@ -642,11 +630,8 @@ record_intent(struct archiver *a, struct stmts *s, const char *day,
 		rc = db_bind_int64(a->db, s->intent, ":run", a->run->id);
 	if (rc == J_OK)
 		rc = db_bind_text(a->db, s->intent, ":now", now);
-	if (rc == J_OK && (rc = db_begin(a->db)) == J_OK) {
-		rc = db_run(a->db, s->intent);
-		*manifest_id = sqlite3_last_insert_rowid(a->db->h);
-		rc = rc == J_OK ? db_commit(a->db) : (db_rollback(a->db), rc);
-	}
+	if (rc == J_OK)
+		rc = db_run_alone(a->db, s->intent, manifest_id);
 	return rc;
 }
 
@@ -680,7 +665,8 @@ commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
 	/* Every deleted row: with an archive, exactly the archived one. */
 	while (rc == J_OK && (rc = db_step(a->db, s->del, &row)) == J_OK && row) {
 		int64_t id = sqlite3_column_int64(s->del, a->dir ? a->id_col : 0);
-		const int64_t *at = bsearch(&id, b->ids, b->n, sizeof(*b->ids), cmp_id);
+		const int64_t *at = bsearch(&id, b->ids, b->n, sizeof(*b->ids),
+		    archive_id_cmp);
 
 		if (at == NULL) {
 			snprintf(a->db->err, sizeof(a->db->err), "internal error: "

@@ -145,6 +145,9 @@ int archive_run(struct archiver *a, int64_t cutoff_ms);
 int archive_count_before(struct db *db, const char *table, const char *column,
     int64_t hi_ms, int64_t *out);
 
+/* qsort/bsearch order of int64_t ids. */
+int archive_id_cmp(const void *x, const void *y);
+
 /* The error line for a failed run: a.err if set, else the database's. */
 const char *archive_error(const struct archiver *a);
 

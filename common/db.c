@@ -299,6 +299,23 @@ note_write_end(struct db *db)
 }
 
 int
+db_run_alone(struct db *db, sqlite3_stmt *st, int64_t *rowid)
+{
+	int rc = db_begin(db);
+
+	if (rc != J_OK)
+		return rc;
+	rc = db_run(db, st);
+	if (rc == J_OK && rowid != NULL)
+		*rowid = sqlite3_last_insert_rowid(db->h);
+	if (rc != J_OK) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db);
+}
+
+int
 db_relax_durability(struct db *db)
 {
 	return db_exec(db, "PRAGMA synchronous = NORMAL");

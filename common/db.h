@@ -93,6 +93,13 @@ void db_rollback(struct db *db);
  */
 int db_relax_durability(struct db *db);
 
+/*
+ * Run st (binds done) alone in its own short write transaction: begin, step
+ * to the end, commit, or roll back on failure.  *rowid (may be NULL) gets
+ * the row it inserted.
+ */
+int db_run_alone(struct db *db, sqlite3_stmt *st, int64_t *rowid);
+
 /* Single integer result of constant SQL (first column of first row). */
 int db_query_int64(struct db *db, const char *sql, int64_t *out, bool *found);
 

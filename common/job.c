@@ -85,10 +85,8 @@ record_outcome(struct job *j, int rc, const char *summary)
 		r = db_bind_double(&j->db, st, ":sec", job_seconds(j));
 	if (r == J_OK)
 		r = db_bind_text(&j->db, st, ":msg", summary);
-	if (r == J_OK && (r = db_begin(&j->db)) == J_OK) {
-		r = db_run(&j->db, st);
-		r = r == J_OK ? db_commit(&j->db) : (db_rollback(&j->db), r);
-	}
+	if (r == J_OK)
+		r = db_run_alone(&j->db, st, NULL);
 	db_finalize(&st);
 	if (r != J_OK && rc == J_OK)
 		log_warn("cannot record this run's outcome in jobs_meta: %s", j->db.err);

@@ -34,6 +34,7 @@ struct restore {
 	int nkeys;
 	int64_t rows, present, done, already, damaged;
 	int64_t planned;		/* rows of the verified files */
+	char file_abs[4096];		/* --file, resolved once (resolve_file) */
 };
 
 static const struct {
@@ -81,11 +82,21 @@ free_files(struct restore *r)
 	r->nfiles = 0;
 }
 
+static void
+restore_free(struct restore *r)
+{
+	jrow_free(&r->row);
+	jbuf_free(&r->data);
+	free_keys(r);
+	free_files(r);
+	archive_close(&r->a);
+}
+
 /* The table and manifest row of --file PATH (absolute or relative). */
 static int
 resolve_file(struct restore *r, struct db *db, char *table, size_t size)
 {
-	char abs[4096];
+	char *abs = r->file_abs;
 	sqlite3_stmt *st;
 	bool row;
 	int rc;
@@ -132,14 +143,8 @@ select_files(struct restore *r)
 	    "AND (:to = '' OR day <= :to) ORDER BY day, id");
 	if (rc == J_OK)
 		rc = db_bind_text(db, st, ":t", r->a.table);
-	if (rc == J_OK) {
-		char abs[4096];
-
-		if (r->ro->file != NULL && realpath(r->ro->file, abs) != NULL)
-			rc = db_bind_text(db, st, ":file", abs);
-		else
-			rc = db_bind_text(db, st, ":file", NULL);
-	}
+	if (rc == J_OK)
+		rc = db_bind_text(db, st, ":file", r->ro->file ? r->file_abs : NULL);
 	if (rc == J_OK)
 		rc = db_bind_text(db, st, ":from", r->ro->from);
 	if (rc == J_OK)
@@ -168,14 +173,6 @@ select_files(struct restore *r)
 	}
 	db_finalize(&st);
 	return rc;
-}
-
-static int
-cmp_id(const void *x, const void *y)
-{
-	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-
-	return (a > b) - (a < b);
 }
 
 /* Index of the id field in the current row, -1 if none. */
@@ -277,7 +274,7 @@ verify_file(struct restore *r, const struct rfile *f, sqlite3_stmt *exists)
 		snprintf(why, sizeof(why), "%lld rows, the manifest says %lld",
 		    (long long)n, (long long)f->rows);
 	if (why[0] == '\0' && n > 0) {
-		qsort(ids, (size_t)n, sizeof(*ids), cmp_id);
+		qsort(ids, (size_t)n, sizeof(*ids), archive_id_cmp);
 		for (k = 1; k < n && ids[k] != ids[k - 1]; k++)
 			;
 		if (k < n)
@@ -536,11 +533,7 @@ restore_pass(struct job *j, const struct restore_opts *ro, bool *stopped,
 		    range, (long long)r.present, (long long)r.already,
 		    job_seconds(j), *stopped ?
 		    "; stopped at --max-runtime, the next run goes on" : "");
-	jrow_free(&r.row);
-	jbuf_free(&r.data);
-	free_keys(&r);
-	free_files(&r);
-	archive_close(&r.a);
+	restore_free(&r);
 	lock_release(&owner_lock);
 	return rc;
 }
@@ -571,10 +564,6 @@ restore_verify_all(struct db *db, const char *table, int64_t *files,
 			rc = vrc;
 		}
 	}
-	jrow_free(&r.row);
-	jbuf_free(&r.data);
-	free_keys(&r);
-	free_files(&r);
-	archive_close(&r.a);
+	restore_free(&r);
 	return rc;
 }

@@ -61,10 +61,8 @@ runlog_reap(struct runlog *r)
 		rc = db_bind_text(r->db, up, ":now", now);
 	if (rc == J_OK)
 		rc = db_bind_text(r->db, up, ":job", r->job);
-	if (rc == J_OK && (rc = db_begin(r->db)) == J_OK) {
-		rc = db_run(r->db, up);
-		rc = rc == J_OK ? db_commit(r->db) : (db_rollback(r->db), rc);
-	}
+	if (rc == J_OK)
+		rc = db_run_alone(r->db, up, NULL);
 	db_finalize(&up);
 	return rc;
 }
@@ -95,14 +93,8 @@ runlog_start(struct runlog *r)
 		rc = db_bind_text(r->db, st, ":at", at);
 	if (rc == J_OK)
 		rc = db_bind_int64(r->db, st, ":pid", (int64_t)getpid());
-	if (rc == J_OK && (rc = db_begin(r->db)) == J_OK) {
-		rc = db_run(r->db, st);
-		if (rc == J_OK)
-			r->id = sqlite3_last_insert_rowid(r->db->h);
-		rc = rc == J_OK ? db_commit(r->db) : (db_rollback(r->db), rc);
-		if (rc != J_OK)
-			r->id = 0;
-	}
+	if (rc == J_OK && (rc = db_run_alone(r->db, st, &r->id)) != J_OK)
+		r->id = 0;
 	db_finalize(&st);
 	return rc;
 }
@@ -140,10 +132,8 @@ runlog_finish(struct runlog *r, int status, bool stopped, const char *message)
 		rc = db_bind_text(r->db, st, ":msg", message);
 	if (rc == J_OK)
 		rc = db_bind_int64(r->db, st, ":id", r->id);
-	if (rc == J_OK && (rc = db_begin(r->db)) == J_OK) {
-		rc = db_run(r->db, st);
-		rc = rc == J_OK ? db_commit(r->db) : (db_rollback(r->db), rc);
-	}
+	if (rc == J_OK)
+		rc = db_run_alone(r->db, st, NULL);
 	db_finalize(&st);
 	/* After a failure the run's own error line says what matters; a
 	 * second line here (the same cause, most often) would hide it. */
