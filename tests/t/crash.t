@@ -11,6 +11,7 @@
 # CRASH_LOG_TRIALS change the number of trials).
 # ids.sh first: tap.sh moves into the test's temporary directory.
 . "$(dirname "$0")/../lib/ids.sh"
+. "$(dirname "$0")/../lib/events.sh"
 . "$(dirname "$0")/../lib/tap.sh"
 
 export LC_ALL=C
@@ -50,19 +51,7 @@ check_archive() {
 # every form, 20 after it and 3 unreadable ones; rolled up, so prune_events
 # does not refuse.
 new_db src-ev.db
-q src-ev.db "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < 2999),
-    t(i, s) AS (SELECT i, 1748131200 + (i * 7919) % 3456000 FROM c)
-    INSERT INTO analytics_events (id, event_type, user_id, session_id, product_id, metadata, created_at)
-    SELECT 1 + i, 'e' || (i % 4), nullif(i % 13, 0), 's' || (i % 50), i % 30,
-      '{\"i\":' || i || ',\"t\":\"' || hex(randomblob(6)) || '\"}',
-      CASE i % 6
-        WHEN 0 THEN s
-        WHEN 1 THEN s * 1000 + i % 1000
-        WHEN 2 THEN strftime('%Y-%m-%d %H:%M:%S', s, 'unixepoch')
-        WHEN 3 THEN strftime('%Y-%m-%dT%H:%M:%S', s, 'unixepoch') || printf('.%03dZ', i % 1000)
-        WHEN 4 THEN strftime('%Y-%m-%dT%H:%M:%S', s + 19800, 'unixepoch') || '+05:30'
-        ELSE strftime('%Y-%m-%dT%H:%M:%S', s - 28800, 'unixepoch') || '-08:00'
-      END FROM t;
+q src-ev.db "$(events_sql 3000 1748131200 3456000)
   WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < 19)
     INSERT INTO analytics_events (id, event_type, created_at)
     SELECT 5001 + i, 'late', 1752019200 + i * 3600 FROM c;

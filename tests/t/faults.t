@@ -22,6 +22,7 @@
 # FAULT_EVENTS/FAULT_DAYS size the events fixture (default 200 over 2 days:
 # 5 batches of at most 50), FAULT_TRIALS the rounds of the eight-instance race
 # (default 2).  make stress raises them.
+. "$(dirname "$0")/../lib/events.sh"
 . "$(dirname "$0")/../lib/tap.sh"
 
 export LC_ALL=C
@@ -257,19 +258,7 @@ inject() {
 # in six forms, 10 after it; rolled up, so prune_events does not refuse.
 # With the defaults: about 100 events a day, two or three batches a day.
 new_db src-ev.db
-q src-ev.db "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < $EVENTS - 1),
-    t(i, s) AS (SELECT i, 1752019200 - $DAYS * 86400 + (i * 7919) % ($DAYS * 86400) FROM c)
-    INSERT INTO analytics_events (id, event_type, user_id, session_id, product_id, metadata, created_at)
-    SELECT 1 + i, 'e' || (i % 4), nullif(i % 13, 0), 's' || (i % 50), i % 30,
-      '{\"i\":' || i || ',\"t\":\"' || hex(randomblob(6)) || '\"}',
-      CASE i % 6
-        WHEN 0 THEN s
-        WHEN 1 THEN s * 1000 + i % 1000
-        WHEN 2 THEN strftime('%Y-%m-%d %H:%M:%S', s, 'unixepoch')
-        WHEN 3 THEN strftime('%Y-%m-%dT%H:%M:%S', s, 'unixepoch') || printf('.%03dZ', i % 1000)
-        WHEN 4 THEN strftime('%Y-%m-%dT%H:%M:%S', s + 19800, 'unixepoch') || '+05:30'
-        ELSE strftime('%Y-%m-%dT%H:%M:%S', s - 28800, 'unixepoch') || '-08:00'
-      END FROM t;
+q src-ev.db "$(events_sql "$EVENTS" "$((1752019200 - DAYS * 86400))" "$((DAYS * 86400))")
   WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < 9)
     INSERT INTO analytics_events (id, event_type, created_at)
     SELECT 100001 + i, 'late', 1752019200 + i * 3600 FROM c;"
