@@ -709,13 +709,15 @@ commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
 		}
 	}
 	if (rc == J_OK && !*changed) {
-		/* COMMIT writes its frames, the commit frame last, then syncs.
-		 * A failed write means no complete commit frame: rolled back, the
-		 * file can go.  A failed sync leaves a commit frame that WAL
-		 * recovery might replay: keep the file and its 'writing' row, and
-		 * let the next run's recovery decide from what is durable. */
-		if ((rc = db_commit(a->db)) != J_OK &&
-		    (a->db->rc == SQLITE_IOERR_FSYNC || a->db->rc == SQLITE_IOERR_DIR_FSYNC))
+		/* COMMIT writes its frames, the commit frame last, and releases
+		 * the lock; db_commit() then syncs.  A failed write means no
+		 * complete commit frame: rolled back, the file can go.  A failed
+		 * sync leaves a commit that is visible (or, in a rollback-journal
+		 * database, that recovery might replay): keep the file, and let
+		 * the next run's recovery decide from what is durable (a 'done'
+		 * row keeps it, a 'writing' row removes it). */
+		if ((rc = db_commit(a->db)) != J_OK && (a->db->committed ||
+		    a->db->rc == SQLITE_IOERR_FSYNC || a->db->rc == SQLITE_IOERR_DIR_FSYNC))
 			*kept = true;
 		return rc;
 	}
@@ -743,6 +745,9 @@ note_day(struct archiver *a, int64_t day_ms)
 	ts_format_day(a->first_day, a->run->window_start);
 	ts_format_day(a->last_day, a->run->window_end);
 }
+
+static void count_batch(struct archiver *a, const struct batch *b,
+    int64_t day_ms, size_t deleted, int64_t bytes);
 
 /* One batch of ids, steps 1 to 4. */
 static int
@@ -788,6 +793,10 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 			if (rc == J_OK)
 				rc = rc2;
 		}
+		/* Committed, then its fsync failed: archived and deleted (unless
+		 * a power cut undoes both), so counted. */
+		if (rc != J_OK && kept && a->db->committed)
+			count_batch(a, b, day_ms, deleted, bytes);
 		if (rc != J_OK)
 			return rc;
 		if (changed)
@@ -799,6 +808,17 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 		    "left for the next run", day, a->table);
 		return J_OK;
 	}
+	count_batch(a, b, day_ms, deleted, bytes);
+	return J_OK;
+}
+
+/* Add a committed batch to the run's totals. */
+static void
+count_batch(struct archiver *a, const struct batch *b, int64_t day_ms,
+    size_t deleted, int64_t bytes)
+{
+	char day[11];
+
 	a->rows += (int64_t)deleted;
 	a->run->rows = a->rows;
 	a->bytes += bytes;
@@ -806,10 +826,10 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 	progress_update(&a->progress, a->rows);
 	a->files += a->dir != NULL;
 	note_day(a, day_ms);
+	ts_format_day(day_ms, day);
 	log_debug("%s: archived %zu rows of %s (ids %lld..%lld), %lld bytes", day,
 	    b->n, a->table, (long long)b->min_id, (long long)b->max_id,
 	    (long long)bytes);
-	return J_OK;
 }
 
 /* --dry-run: count a day's rows and measure its compressed size. */

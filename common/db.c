@@ -139,20 +139,23 @@ db_open(struct db *db, const char *path, enum db_mode mode, long busy_ms)
 		/* Busy and I/O errors (a full disk growing -shm) keep their codes. */
 		return rc == J_TEMPFAIL || rc == J_IOERR ? rc : J_NOINPUT;
 	}
-	/* FULL: a commit is durable when COMMIT returns.  The archiver needs it:
-	 * its 'writing' manifest row must survive a power cut before the file
-	 * it names is created, or a lost row would orphan a complete file
-	 * (README, "Durability").  A 16 MB page cache (SPEC 7 allows a job
-	 * 32 MB) keeps the index pages a batch of deletes walks in memory from
-	 * one batch to the next.  (temp_store stays FILE: a batch's DELETE
-	 * can need a statement journal of several MB, which in memory would
-	 * take the job past 32 MB.) */
-	if (mode != DB_READ && db_exec(db, "PRAGMA synchronous = FULL; "
+	/* NORMAL, and db_commit() fsyncs the WAL itself once COMMIT has
+	 * released the write lock: a commit is durable when db_commit()
+	 * returns, as with FULL, but the app never waits for our fsync.  The
+	 * archiver needs the durability: its 'writing' manifest row must
+	 * survive a power cut before the file it names is created, or a lost
+	 * row would orphan a complete file (README, "Durability").  A 16 MB
+	 * page cache (SPEC 7 allows a job 32 MB) keeps the index pages a batch
+	 * of deletes walks in memory from one batch to the next.  (temp_store
+	 * stays FILE: a batch's DELETE can need a statement journal of several
+	 * MB, which in memory would take the job past 32 MB.) */
+	if (mode != DB_READ && db_exec(db, "PRAGMA synchronous = NORMAL; "
 	    "PRAGMA cache_size = -16384;") != J_OK) {
 		rc = db_status_of(db->rc);
 		db_close(db);
 		return rc;
 	}
+	db->sync_commits = mode != DB_READ;
 	/* We checkpoint ourselves, after each commit (db_commit), instead of
 	 * SQLite doing it inside COMMIT: same work, but the write lock is
 	 * already released, so the app never waits for it. */
@@ -278,6 +281,7 @@ db_begin(struct db *db)
 {
 	int rc = db_exec(db, "BEGIN IMMEDIATE");
 
+	db->committed = false;
 	if (rc == J_OK) {
 		db->in_write = true;
 		db->write_started = db_mono_ms();
@@ -318,7 +322,27 @@ db_run_alone(struct db *db, sqlite3_stmt *st, int64_t *rowid)
 int
 db_relax_durability(struct db *db)
 {
-	return db_exec(db, "PRAGMA synchronous = NORMAL");
+	db->sync_commits = false;
+	return J_OK;
+}
+
+/* fsync the WAL: every commit in it is then on disk. */
+static int
+sync_wal(struct db *db)
+{
+	sqlite3_file *f = NULL;
+	int rc = sqlite3_file_control(db->h, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+
+	/* No open WAL (a rollback-journal database): COMMIT synced already. */
+	if (rc == SQLITE_OK && f != NULL && f->pMethods != NULL)
+		rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	if (rc != SQLITE_OK) {
+		db->rc = rc == SQLITE_IOERR ? SQLITE_IOERR_FSYNC : rc;
+		snprintf(db->err, sizeof(db->err), "database '%s': cannot sync its "
+		    "write-ahead log after a commit: %s", db->path, sqlite3_errstr(rc));
+		return db_status_of(db->rc);
+	}
+	return J_OK;
 }
 
 int
@@ -326,6 +350,7 @@ db_commit(struct db *db)
 {
 	int rc = db_exec(db, "COMMIT");
 
+	db->committed = false;
 	if (rc != J_OK) {
 		/* A failed COMMIT may leave the transaction open (SQLITE_BUSY) or
 		 * rolled back already; db_rollback() handles both. */
@@ -338,15 +363,23 @@ db_commit(struct db *db)
 		db->rc = keep_rc;
 		return rc;
 	}
+	db->committed = true;
 	note_write_end(db);
-	/* PASSIVE never waits for the app and never blocks it; frames it cannot
-	 * copy yet (a reader still needs them) are copied next time. */
+	/* Checkpoint at once: an app commit in between would do it in the
+	 * app's time (its autocheckpoint).  PASSIVE never waits for the app and
+	 * never blocks it; frames it cannot copy yet (a reader still needs
+	 * them) are copied next time.  It fsyncs the WAL before copying, and
+	 * reports a failure (the fsync below would not see it again). */
 	if (db->wal_frames >= DB_CHECKPOINT_FRAMES) {
-		sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
-		    NULL, NULL);
+		int ck = sqlite3_wal_checkpoint_v2(db->h, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
 		db->wal_frames = 0;
+		if (db->sync_commits && ck != SQLITE_OK && ck != SQLITE_BUSY &&
+		    (ck & 0xff) != SQLITE_LOCKED)
+			return db_fail(db, ck, "cannot checkpoint its write-ahead log");
 	}
-	return J_OK;
+	return db->sync_commits ? sync_wal(db) : J_OK;
 }
 
 void

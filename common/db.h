@@ -28,6 +28,9 @@ struct db {
 	int64_t write_started;	/* monotonic ms when the write began */
 	int64_t longest_write;	/* milliseconds, longest write transaction so far */
 	int wal_frames;		/* frames in the WAL after our last commit */
+	bool sync_commits;	/* db_commit() fsyncs the WAL (see db_open) */
+	bool committed;		/* the last db_commit() committed, even if its
+				 * fsync then failed */
 };
 
 /* -v names every write transaction longer than this (milliseconds). */
@@ -78,18 +81,27 @@ void db_finalize(sqlite3_stmt **st);
  * SQLITE_BUSY_SNAPSHOT.  Callers keep the transaction short (SPEC 7).
  */
 int db_begin(struct db *db);
+
+/*
+ * COMMIT, which releases the write lock as soon as the WAL frames are
+ * written (synchronous=NORMAL), then fsync the WAL: on J_OK the commit is on
+ * disk, and the app never waited for the fsync.  On failure db->committed
+ * tells whether COMMIT went through (only the fsync failed: the transaction
+ * is visible, and a power cut may or may not undo it) or not (rolled back).
+ */
 int db_commit(struct db *db);
 
 /* Roll back if a transaction is open; never fails (errors are logged). */
 void db_rollback(struct db *db);
 
 /*
- * Durability of this connection's commits.  db_open() sets FULL: a commit is
- * on disk when COMMIT returns, which the archiver needs (its manifest rows
- * must be durable before the files they name exist, README "Durability").
- * A job that writes no file may relax it to NORMAL: in WAL mode a commit is
- * then atomic and ordered but may be lost to a power cut (never half-done),
- * and any later durable commit, the app's included, makes it durable too.
+ * Durability of this connection's commits.  db_open() makes each commit
+ * durable before db_commit() returns, which the archiver needs (its manifest
+ * rows must be durable before the files they name exist, README
+ * "Durability").  A job that writes no file may relax it: db_commit() then
+ * skips the fsync; in WAL mode a commit is still atomic and ordered, a power
+ * cut may lose the last ones (never half of one), and any later durable
+ * commit, the app's included, makes them durable too.
  */
 int db_relax_durability(struct db *db);
 

@@ -691,6 +691,39 @@ else
 	skip "no strace: the lock taken mid-batch is not tested"
 fi
 
+# --- the fsync after a batch's COMMIT ------------------------------------------------
+# COMMIT releases the write lock before the WAL is synced (README,
+# "Durability"); when that sync fails, the batch is committed: its file must
+# be kept (the matrix above checks no row is lost), the run stops with 74
+# and its error line counts the batch.
+if [ "$HAVE_STRACE" = 1 ]; then
+	db=$T/s.db dir=$T/s
+	fresh src-ev.db "$db" "$dir"
+	set_args prune_events "$db" "$dir"
+	strace -f -o "$T/.seq" -e trace=fdatasync,fsync,linkat "$JOBS_BIN/prune_events" \
+	    "${ARGS[@]:1}" >/dev/null 2>&1
+	# the first fdatasync after the first file is linked and its directory synced
+	k=$(awk '/linkat\(/ { l = 1; next } l == 1 && /fsync\(/ { l = 2; next }
+	    /fdatasync\(/ { n++; if (l == 2) { print n; exit } }' "$T/.seq")
+	fresh src-ev.db "$db" "$dir"
+	inject fdatasync error=EIO "${k:-0}" "${ARGS[@]}"
+	is "$RC" 74 "EIO on the WAL's fsync after the first batch's COMMIT (fdatasync K=$k): exit 74"
+	rows=$(q "$db" "SELECT group_concat(state || ' ' || rows) FROM archive_manifest")
+	is "$rows" "done $BATCH" "... the batch is committed: one manifest row, 'done', $BATCH rows"
+	like "$(errlines "$T/.err")" "^prune_events: .*cannot sync its write-ahead log after a commit: .*\(after $BATCH rows archived\)\$" \
+		"... one error line naming the failed sync and counting the batch"
+	is "$(find "$dir" -type f -name '*.jsonl.gz' -print0 | xargs -0 -r gzip -t 2>&1; find "$dir" -type f | wc -l)" 1 \
+		"... its file is kept, complete"
+	fcheck after "$db" "$dir" src-ev.db analytics_events
+	is "$CHK" "" "... every row in the table or in the 'done' file"
+	run "${ARGS[@]}"
+	is "$RC" 0 "... the clean rerun exits 0"
+	fcheck final "$db" "$dir" src-ev.db analytics_events ref-prune_events.db
+	is "$CHK" "" "... table + archives = the original rows, none twice, no stray file"
+else
+	skip "no strace: a failed fsync after COMMIT is not tested"
+fi
+
 echo "# --- summary"
 for s in "${SUMMARY[@]}"; do echo "# $s"; done
 echo "# $SECONDS s"
