@@ -24,7 +24,7 @@ WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 WARN      += -Wno-format-truncation
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DJOBS_VERSION='"$(VERSION)"' -Icommon -I$(BUILD) \
              $(WARN) $(PKG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
-LDLIBS    += $(PKG_LIBS) $(SAN_FLAGS)
+LDLIBS    += $(PKG_LIBS) -pthread $(SAN_FLAGS)
 
 # `make check` re-enters with BUILD/BIN pointing at a separate sanitizer tree.
 BUILD     ?= build

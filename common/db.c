@@ -4,7 +4,9 @@
  * loudly, BEGIN IMMEDIATE for writes, explicit rollback, and finalize checks.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -83,6 +85,94 @@ db_fail_msg(struct db *db, int status, const char *msg)
 {
 	snprintf(db->err, sizeof(db->err), "database '%s': %s", db->path, msg);
 	return status;
+}
+
+/*
+ * Checkpoints run in a thread of their own, on a second connection, so that
+ * copying the WAL into the database (random writes and an fsync) overlaps
+ * the next batch's work instead of delaying it.  PASSIVE: never waits for
+ * the app nor blocks it; frames a reader still needs are copied next time.
+ * db_commit() asks for one right after COMMIT (an app commit in between
+ * would run it in the app's time, its autocheckpoint); a request while one
+ * runs is remembered once.  Durability does not depend on it: db_commit()
+ * fsyncs the WAL on its own connection.  The thread starts with the first
+ * checkpoint, so short runs never pay for it.
+ */
+struct checkpointer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool want, stop;
+	sqlite3 *h;
+};
+
+static void *
+checkpoint_main(void *arg)
+{
+	struct checkpointer *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->want && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		/* A last request is honoured before stopping: the app should
+		 * not inherit the job's last frames. */
+		if (!c->want)
+			break;
+		c->want = false;
+		pthread_mutex_unlock(&c->mu);
+		sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Start the thread; without it (any failure) db_commit() checkpoints inline. */
+static void
+checkpointer_start(struct db *db)
+{
+	struct checkpointer *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return;
+	if (sqlite3_open_v2(db->path, &c->h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(c->h, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close_v2(c->h);
+		free(c);
+		return;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (pthread_create(&c->thread, NULL, checkpoint_main, c) != 0) {
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cv);
+		sqlite3_close_v2(c->h);
+		free(c);
+		return;
+	}
+	db->ckpt = c;
+}
+
+static void
+checkpointer_stop(struct db *db)
+{
+	struct checkpointer *c = db->ckpt;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	sqlite3_close_v2(c->h);
+	free(c);
+	db->ckpt = NULL;
 }
 
 static int
@@ -179,6 +269,7 @@ db_close(struct db *db)
 		return J_OK;
 	if (db->in_write)
 		db_rollback(db);
+	checkpointer_stop(db);
 	/* A statement still open here is a leak in the job: say so loudly. */
 	while ((st = sqlite3_next_stmt(db->h, NULL)) != NULL) {
 		snprintf(db->err, sizeof(db->err), "internal error: statement "
@@ -345,6 +436,39 @@ sync_wal(struct db *db)
 	return J_OK;
 }
 
+/*
+ * Right after COMMIT: an app commit in between would run it in the app's
+ * time (its autocheckpoint).  In the thread once it runs; inline otherwise,
+ * and then a failure is reported: the checkpoint fsyncs the WAL before
+ * copying, and sync_wal() would not see that error again (the thread's
+ * connection has a file descriptor of its own: it does).
+ */
+static int
+checkpoint(struct db *db)
+{
+	struct checkpointer *c;
+	int ck;
+
+	db->wal_frames = 0;
+	if (db->ckpt == NULL && !db->ckpt_failed) {
+		checkpointer_start(db);
+		db->ckpt_failed = db->ckpt == NULL;
+	}
+	if ((c = db->ckpt) != NULL) {
+		pthread_mutex_lock(&c->mu);
+		c->want = true;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		return J_OK;
+	}
+	ck = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	if (db->sync_commits && ck != SQLITE_OK && ck != SQLITE_BUSY &&
+	    (ck & 0xff) != SQLITE_LOCKED)
+		return db_fail(db, ck, "cannot checkpoint its write-ahead log");
+	return J_OK;
+}
+
 int
 db_commit(struct db *db)
 {
@@ -365,20 +489,8 @@ db_commit(struct db *db)
 	}
 	db->committed = true;
 	note_write_end(db);
-	/* Checkpoint at once: an app commit in between would do it in the
-	 * app's time (its autocheckpoint).  PASSIVE never waits for the app and
-	 * never blocks it; frames it cannot copy yet (a reader still needs
-	 * them) are copied next time.  It fsyncs the WAL before copying, and
-	 * reports a failure (the fsync below would not see it again). */
-	if (db->wal_frames >= DB_CHECKPOINT_FRAMES) {
-		int ck = sqlite3_wal_checkpoint_v2(db->h, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-
-		db->wal_frames = 0;
-		if (db->sync_commits && ck != SQLITE_OK && ck != SQLITE_BUSY &&
-		    (ck & 0xff) != SQLITE_LOCKED)
-			return db_fail(db, ck, "cannot checkpoint its write-ahead log");
-	}
+	if (db->wal_frames >= DB_CHECKPOINT_FRAMES && (rc = checkpoint(db)) != J_OK)
+		return rc;
 	return db->sync_commits ? sync_wal(db) : J_OK;
 }
 

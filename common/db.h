@@ -19,6 +19,8 @@ enum db_mode {
 	DB_CREATE,	/* read-write, create if missing (migrate only) */
 };
 
+struct checkpointer;
+
 struct db {
 	sqlite3 *h;
 	const char *path;	/* borrowed from the caller */
@@ -28,6 +30,8 @@ struct db {
 	int64_t write_started;	/* monotonic ms when the write began */
 	int64_t longest_write;	/* milliseconds, longest write transaction so far */
 	int wal_frames;		/* frames in the WAL after our last commit */
+	struct checkpointer *ckpt;	/* the checkpoint thread, once started */
+	bool ckpt_failed;	/* it could not start: checkpoint inline */
 	bool sync_commits;	/* db_commit() fsyncs the WAL (see db_open) */
 	bool committed;		/* the last db_commit() committed, even if its
 				 * fsync then failed */

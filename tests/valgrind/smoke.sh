@@ -42,6 +42,14 @@ expect 0 rollup_daily --db s.db --now $NOW
 expect 0 rollup_daily --db s.db --now $NOW --date 2025-05-26
 expect 0 prune_events --db s.db --now $NOW --archive-dir A --dry-run
 expect 0 prune_events --db s.db --now $NOW --archive-dir A --batch-size 37 --metrics-file m.prom
+# enough pages in the WAL to start the checkpoint thread
+expect 0 migrate --db b.db -q
+sqlite3 b.db "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1200)
+  INSERT INTO analytics_events (id, event_type, metadata, created_at)
+  SELECT i, 'big', hex(randomblob(1500)), 1751328000 + i * 60 FROM c"
+mkdir B
+expect 0 rollup_daily --db b.db --now $NOW
+expect 0 prune_events --db b.db --now $NOW --archive-dir B --batch-size 1200
 expect 0 archive_logs --db s.db --now $NOW --archive-dir A --batch-size 50
 expect 0 expire_reservations --db s.db --now $NOW --archive-dir A
 expect 0 jobs_status --db s.db --verify-archives --json
