@@ -153,6 +153,7 @@ archive_open(struct archiver *a, struct db *db, struct runlog *run,
 	a->dir = dir;
 	a->dirfd = -1;
 	a->batch_size = batch_size;
+	a->batch = batch_size;
 	a->first_day = a->last_day = -1;
 	a->started = db_mono_ms();
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
@@ -508,8 +509,23 @@ out_of_time(struct archiver *a)
 struct day_ids {
 	int64_t *v;
 	size_t n, pos;
+	size_t take;		/* ids from pos in the current batch */
 	bool more;		/* IDS_MAX reached: collect again afterwards */
 };
+
+long
+archive_next_batch(long cur, long max, int64_t held_ms)
+{
+	long next = cur;
+
+	if (held_ms > ARCHIVE_TX_SLOW_MS)
+		next = (long)((int64_t)cur * ARCHIVE_TX_AIM_MS / held_ms);
+	else if (held_ms < ARCHIVE_TX_FAST_MS)
+		next = cur + cur / 8 + 1;
+	if (next > max)
+		next = max;
+	return next < 1 ? 1 : next;
+}
 
 int
 archive_id_cmp(const void *x, const void *y)
@@ -568,7 +584,7 @@ static int
 read_batch(struct archiver *a, struct stmts *s, const struct day_ids *d,
     int64_t lo, int64_t hi, struct batch *b)
 {
-	size_t i, end = d->pos + (size_t)a->batch_size;
+	size_t i, end = d->pos + d->take;
 	bool row;
 	int rc;
 
@@ -785,7 +801,7 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 			}
 		}
 		rc = commit_batch(a, s, b, day_ms, !d->more &&
-		    d->pos + (size_t)a->batch_size >= d->n, manifest_id, bytes,
+		    d->pos + d->take >= d->n, manifest_id, bytes,
 		    &changed, &kept, &deleted);
 		if ((rc != J_OK || changed) && a->dir != NULL && !kept) {
 			int rc2 = discard_file(a, path, manifest_id);
@@ -920,7 +936,7 @@ static int
 archive_day(struct archiver *a, struct stmts *s, struct batch *b, int64_t day,
     int64_t end, const struct tsprobe *p, int n)
 {
-	struct day_ids d = { NULL, 0, 0, false };
+	struct day_ids d = { NULL, 0, 0, 0, false };
 	int64_t before;
 	bool first = true;
 	int rc;
@@ -929,13 +945,27 @@ archive_day(struct archiver *a, struct stmts *s, struct batch *b, int64_t day,
 		before = a->rows;
 		if ((rc = collect_ids(a, s, p, n, &d)) != J_OK)
 			break;
-		for (; rc == J_OK && d.pos < d.n; d.pos += (size_t)a->batch_size) {
+		for (; rc == J_OK && d.pos < d.n; d.pos += d.take) {
+			int64_t rows = a->rows;
+
 			if (out_of_time(a)) {
 				a->stopped = true;
 				break;
 			}
+			d.take = (size_t)a->batch;
 			rc = do_batch(a, s, b, day, end, &d, first);
 			first = false;
+			/* Only a committed batch's transaction tells its size's cost. */
+			if (a->adapt && a->rows > rows) {
+				long next = archive_next_batch(a->batch, a->batch_size,
+				    a->db->last_write);
+
+				if (next < a->batch)
+					log_debug("a batch of %ld rows held the lock %lld ms: "
+					    "next batches %ld rows", a->batch,
+					    (long long)a->db->last_write, next);
+				a->batch = next;
+			}
 		}
 		/* A full round that archived nothing would only repeat itself. */
 	} while (rc == J_OK && !a->stopped && d.more && a->rows > before);
@@ -1031,6 +1061,7 @@ archive_pass(struct job *j, const char *table, int64_t cutoff_ms,
 	if (rc == J_OK && o->no_archive && !o->dry_run)
 		rc = db_relax_durability(&j->db);
 	a.max_runtime = o->max_runtime;
+	a.adapt = !o->batch_given;
 	a.dry_run = o->dry_run;
 	if (hooks != NULL)
 		a.hooks = *hooks;

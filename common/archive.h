@@ -30,7 +30,9 @@
  * own manifest names as 'writing': another database sharing the directory,
  * even a copy of this one, is never touched.
  *
- * Write transactions hold one batch: the app waits at most that long.
+ * Write transactions hold one batch: the app waits at most that long.  By
+ * default a batch is the job's default size or fewer, while transactions run
+ * slow (archive_next_batch()); --batch-size N makes every batch N rows.
  */
 #ifndef JOBS_ARCHIVE_H
 #define JOBS_ARCHIVE_H
@@ -78,7 +80,9 @@ struct archiver {
 	char dir_abs[4096];		/* its absolute path, for the manifest */
 	int dirfd;
 	char dbid[40];			/* jobs_meta.database_id */
-	long batch_size;		/* rows per file and per write transaction */
+	long batch_size;		/* most rows per file and per write transaction */
+	long batch;			/* rows of the next batch */
+	bool adapt;			/* batch follows archive_next_batch() */
 	long max_runtime;		/* seconds, 0 = none */
 	int64_t started;		/* monotonic ms */
 	bool dry_run;
@@ -144,6 +148,18 @@ int archive_run(struct archiver *a, int64_t cutoff_ms);
  */
 int archive_count_before(struct db *db, const char *table, const char *column,
     int64_t hi_ms, int64_t *out);
+
+/*
+ * Batches keep their write transaction near ARCHIVE_TX_AIM_MS, well inside
+ * SPEC 7's 100 ms, whatever the rows and the machine's load: after a commit
+ * that held the lock held_ms for a batch of cur rows (of at most max), the
+ * next batch's size.  Over ARCHIVE_TX_SLOW_MS it shrinks in proportion (at
+ * least to 1 row); under ARCHIVE_TX_FAST_MS it grows back by an eighth.
+ */
+#define ARCHIVE_TX_AIM_MS	50
+#define ARCHIVE_TX_SLOW_MS	70
+#define ARCHIVE_TX_FAST_MS	35
+long archive_next_batch(long cur, long max, int64_t held_ms);
 
 /* qsort/bsearch order of int64_t ids. */
 int archive_id_cmp(const void *x, const void *y);

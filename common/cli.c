@@ -153,6 +153,7 @@ common_option(const struct cli_spec *spec, int key, const char *arg,
 			    "number from 1 to 10000000", arg);
 			return bad(spec, msg);
 		}
+		o->batch_given = true;
 		return 0;
 	case OPT_MAX_RUNTIME:
 		if (cli_number(arg, 1, 31536000, &o->max_runtime) != 0) {

@@ -28,6 +28,7 @@ struct job_opts {
 	bool now_given;
 	bool dry_run;
 	long batch_size;		/* rows per transaction */
+	bool batch_given;		/* --batch-size: exactly that, not adapted */
 	long max_runtime;		/* seconds, 0 = no limit */
 	long busy_timeout;		/* milliseconds */
 	int verbosity;			/* -1 with -q, 1 with -v */

@@ -390,6 +390,7 @@ note_write_end(struct db *db)
 		    (long long)held);
 	if (held > db->longest_write)
 		db->longest_write = held;
+	db->last_write = held;
 	db->in_write = false;
 }
 

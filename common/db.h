@@ -29,6 +29,7 @@ struct db {
 	bool in_write;		/* inside db_begin() .. db_commit()/db_rollback() */
 	int64_t write_started;	/* monotonic ms when the write began */
 	int64_t longest_write;	/* milliseconds, longest write transaction so far */
+	int64_t last_write;	/* milliseconds, the last write transaction */
 	int wal_frames;		/* frames in the WAL after our last commit */
 	struct checkpointer *ckpt;	/* the checkpoint thread, once started */
 	bool ckpt_failed;	/* it could not start: checkpoint inline */

@@ -298,6 +298,33 @@ is "$(ids big.db analytics_events)|$(archived big)" "|$orig" "checkpoint thread:
 is "$(check_archive big big.db)" "" "checkpoint thread: every file complete, manifest = files on disk"
 is "$(q big.db "PRAGMA integrity_check")" ok "checkpoint thread: integrity_check ok"
 
+# --- batches shrink while transactions run slow ----------------------------------------
+# An app trigger that makes every delete cost a fraction of a millisecond:
+# the default batch of 2000 holds the lock far past ARCHIVE_TX_SLOW_MS, so
+# the next ones are smaller (archive_next_batch()); the rows come out as
+# always.  With --batch-size given, every batch has that size.
+new_db slow.db
+mkevents slow.db 3000 1 1751328000 86400	# 2025-07-01
+q slow.db "CREATE TRIGGER slow_delete AFTER DELETE ON analytics_events BEGIN
+  SELECT count(*) FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c
+    WHERE i < 3000) SELECT i FROM c); END"
+rollup slow.db
+cp slow.db slow2.db
+orig=$(ids slow.db analytics_events)
+mkdir slow slow2
+prune slow.db --archive-dir slow -v
+is "$RC" 0 "slow deletes: exit 0"
+like "$OUT$ERR" "a batch of 2000 rows held the lock [0-9]+ ms: next batches [0-9]+ rows" \
+    "slow deletes: -v says the batches shrink"
+n=$(gz slow | wc -l)
+ok $((n > 2 ? 0 : 1)) "slow deletes: smaller batches, more files than 3000 rows / 2000 ($n)"
+is "$(ids slow.db analytics_events)|$(archived slow)" "|$orig" "slow deletes: every row archived, once"
+is "$(check_archive slow slow.db)" "" "slow deletes: every file complete, manifest = files on disk"
+prune slow2.db --archive-dir slow2 --batch-size 1000 -v
+is "$RC|$(gz slow2 | wc -l)" "0|3" "slow deletes, --batch-size 1000: exactly 3 files"
+printf '%s' "$OUT$ERR" | grep -q "next batches"
+ok $((1 - $?)) "slow deletes, --batch-size 1000: batches keep their size"
+
 # --- 3. idempotent rerun; files, modes and manifest -----------------------------------
 new_db idem.db
 mkevents idem.db 500 1 1751068800 864000	# 2025-06-28 .. 2025-07-07
