@@ -762,8 +762,22 @@ note_day(struct archiver *a, int64_t day_ms)
 	ts_format_day(a->last_day, a->run->window_end);
 }
 
-static void count_batch(struct archiver *a, const struct batch *b,
-    int64_t day_ms, size_t deleted, int64_t bytes);
+/* Add a committed batch to the run's totals. */
+static void
+count_batch(struct archiver *a, const struct batch *b, int64_t day_ms,
+    const char *day, size_t deleted, int64_t bytes)
+{
+	a->rows += (int64_t)deleted;
+	a->run->rows = a->rows;
+	a->bytes += bytes;
+	a->run->bytes = a->bytes;
+	progress_update(&a->progress, a->rows);
+	a->files += a->dir != NULL;
+	note_day(a, day_ms);
+	log_debug("%s: archived %zu rows of %s (ids %lld..%lld), %lld bytes", day,
+	    b->n, a->table, (long long)b->min_id, (long long)b->max_id,
+	    (long long)bytes);
+}
 
 /* One batch of ids, steps 1 to 4. */
 static int
@@ -812,7 +826,7 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 		/* Committed, then its fsync failed: archived and deleted (unless
 		 * a power cut undoes both), so counted. */
 		if (rc != J_OK && kept && a->db->committed)
-			count_batch(a, b, day_ms, deleted, bytes);
+			count_batch(a, b, day_ms, day, deleted, bytes);
 		if (rc != J_OK)
 			return rc;
 		if (changed)
@@ -824,28 +838,8 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 		    "left for the next run", day, a->table);
 		return J_OK;
 	}
-	count_batch(a, b, day_ms, deleted, bytes);
+	count_batch(a, b, day_ms, day, deleted, bytes);
 	return J_OK;
-}
-
-/* Add a committed batch to the run's totals. */
-static void
-count_batch(struct archiver *a, const struct batch *b, int64_t day_ms,
-    size_t deleted, int64_t bytes)
-{
-	char day[11];
-
-	a->rows += (int64_t)deleted;
-	a->run->rows = a->rows;
-	a->bytes += bytes;
-	a->run->bytes = a->bytes;
-	progress_update(&a->progress, a->rows);
-	a->files += a->dir != NULL;
-	note_day(a, day_ms);
-	ts_format_day(day_ms, day);
-	log_debug("%s: archived %zu rows of %s (ids %lld..%lld), %lld bytes", day,
-	    b->n, a->table, (long long)b->min_id, (long long)b->max_id,
-	    (long long)bytes);
 }
 
 /* --dry-run: count a day's rows and measure its compressed size. */

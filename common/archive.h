@@ -150,10 +150,10 @@ int archive_count_before(struct db *db, const char *table, const char *column,
     int64_t hi_ms, int64_t *out);
 
 /*
- * Batches keep their write transaction near ARCHIVE_TX_AIM_MS, well inside
- * SPEC 7's 100 ms, whatever the rows and the machine's load: after a commit
- * that held the lock held_ms for a batch of cur rows (of at most max), the
- * next batch's size.  Over ARCHIVE_TX_SLOW_MS it shrinks in proportion (at
+ * Batches aim at ARCHIVE_TX_AIM_MS of write lock, inside SPEC 7's 100 ms,
+ * for any row size: after a commit that held the lock held_ms for a batch of
+ * cur rows (of at most max), the next batch's size (a stall of the machine
+ * is seen only after the fact).  Over ARCHIVE_TX_SLOW_MS it shrinks in proportion (at
  * least to 1 row); under ARCHIVE_TX_FAST_MS it grows back by an eighth.
  */
 #define ARCHIVE_TX_AIM_MS	50

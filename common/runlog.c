@@ -93,7 +93,10 @@ runlog_start(struct runlog *r)
 		rc = db_bind_text(r->db, st, ":at", at);
 	if (rc == J_OK)
 		rc = db_bind_int64(r->db, st, ":pid", (int64_t)getpid());
-	if (rc == J_OK && (rc = db_run_alone(r->db, st, &r->id)) != J_OK)
+	/* A row whose commit went through (only its fsync failed) is still
+	 * ours to finish. */
+	if (rc == J_OK && (rc = db_run_alone(r->db, st, &r->id)) != J_OK &&
+	    !r->db->committed)
 		r->id = 0;
 	db_finalize(&st);
 	return rc;

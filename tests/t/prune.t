@@ -4,8 +4,9 @@
 # column-by-column round trip by tests/lib/archive.py), reruns, the rollup
 # refusal, batches, archive directory errors, a full disk, --dry-run, two
 # databases sharing one archive directory, and usage errors.
-# ids.sh first: tap.sh moves into the test's temporary directory.
+# ids.sh and events.sh first: tap.sh moves into the test's temporary directory.
 . "$(dirname "$0")/../lib/ids.sh"
+. "$(dirname "$0")/../lib/events.sh"
 . "$(dirname "$0")/../lib/tap.sh"
 
 export LC_ALL=C
@@ -67,14 +68,7 @@ mkevents() {
 	    t(i, s) AS (SELECT i, $4 + (i * 7919) % $5 FROM c)
 	    INSERT INTO analytics_events (id, event_type, user_id, session_id, product_id, metadata, created_at)
 	    SELECT $3 + i, 'e' || (i % 4), nullif(i % 13, 0), 's' || (i % 50), i % 30, '{\"i\":' || i || '}',
-	      CASE i % 6
-	        WHEN 0 THEN s
-	        WHEN 1 THEN s * 1000 + i % 1000
-	        WHEN 2 THEN strftime('%Y-%m-%d %H:%M:%S', s, 'unixepoch')
-	        WHEN 3 THEN strftime('%Y-%m-%dT%H:%M:%S', s, 'unixepoch') || printf('.%03dZ', i % 1000)
-	        WHEN 4 THEN strftime('%Y-%m-%dT%H:%M:%S', s + 19800, 'unixepoch') || '+05:30'
-	        ELSE strftime('%Y-%m-%dT%H:%M:%S', s - 28800, 'unixepoch') || '-08:00'
-	      END FROM t"
+	      $(ts_forms_sql) FROM t"
 }
 
 # --- 1. every SPEC 3 form around the cutoff ------------------------------------

@@ -5,6 +5,7 @@
 # rows again exactly once; a damaged file is named and refused (65) with
 # nothing restored; a crash between the restore's commit and the move of its
 # file is finished by the next run of either job; options and locks.
+. "$(dirname "$0")/../lib/events.sh"
 . "$(dirname "$0")/../lib/tap.sh"
 
 export LC_ALL=C
@@ -35,14 +36,7 @@ q src.db "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i
     INSERT INTO analytics_events (id, event_type, user_id, session_id, product_id, metadata, created_at, extra)
     SELECT 1 + i, 'e' || (i % 4), nullif(i % 13, 0), 's' || (i % 50), i % 30,
       '{\"i\":' || i || '}',
-      CASE i % 6
-        WHEN 0 THEN s
-        WHEN 1 THEN s * 1000 + i % 1000
-        WHEN 2 THEN strftime('%Y-%m-%d %H:%M:%S', s, 'unixepoch')
-        WHEN 3 THEN strftime('%Y-%m-%dT%H:%M:%S', s, 'unixepoch') || printf('.%03dZ', i % 1000)
-        WHEN 4 THEN strftime('%Y-%m-%dT%H:%M:%S', s + 19800, 'unixepoch') || '+05:30'
-        ELSE strftime('%Y-%m-%dT%H:%M:%S', s - 28800, 'unixepoch') || '-08:00'
-      END,
+      $(ts_forms_sql),
       CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN i * 0.5 WHEN 2 THEN randomblob(i % 7) WHEN 3 THEN '0' || i ELSE i END
     FROM t"
 q src.db "INSERT INTO analytics_events (id, event_type, user_id, session_id, product_id, metadata, created_at, extra) VALUES
