@@ -21,6 +21,12 @@ cd "$work"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (a / b < 0.1 ? "%.4f" : "%.2f"), a / b }'; }
 # timed OUT CMD...: wall seconds and peak RSS (KB) of CMD into OUT as "s kb"
 timed() { local out=$1; shift; /usr/bin/time -f "%e %M" -o "$out" "$@"; }
+# written: bytes written so far to the data's disk (whole machine, after a
+# sync), from /proc/diskstats; empty where the device is not listed there.
+disk_dev=$(basename "$(df --output=source "$work" | tail -1)")
+written() { sync; awk -v d="$disk_dev" '$3 == d { printf "%.0f\n", $10 * 512 }' /proc/diskstats; }
+# mb A B: megabytes between two written readings, or n/a
+mb() { if [ -n "$1" ] && [ -n "$2" ]; then echo $(( ($2 - $1) / 1048576 )); else echo n/a; fi; }
 
 # 1. The data, made once per scale.
 data "$scale"
@@ -52,18 +58,32 @@ d_ours=$(median < day.ours)
 prune_runs=$runs
 [ "$(awk -v s="$scale" 'BEGIN { print (s > 0.3) }')" = 1 ] && prune_runs=1
 say "prune: $prune_runs runs each, with the app writer"
-: > prune.ours; : > prune.naive
+: > prune.ours; : > prune.naive; : > prune.del
 for i in $(seq "$prune_runs"); do
 	fresh "$rolled" p.db; rm -rf arch; mkdir arch
 	./appwriter p.db 200 100000 app-ours.csv & app=$!
+	w0=$(written)
 	timed t "$bin/prune_events" --db p.db --archive-dir arch --now $now -v \
 	    > prune-ours.log 2>&1; cat t >> prune.ours
 	kill $app; wait $app 2>/dev/null || true
+	w_ours=$(mb "$w0" "$(written)")
 	fresh "$rolled" q.db
 	./appwriter q.db 200 100000 app-naive.csv & app=$!
+	w0=$(written)
 	timed t sh "$here/naive_prune.sh" q.db $cut_s naive.json.gz; cat t >> prune.naive
 	kill $app; wait $app 2>/dev/null || true
+	w_naive=$(mb "$w0" "$(written)")
 done
+# Deleting alone, in the same short transactions, with no archive at all:
+# how much of the gap is the deletes themselves.
+fresh "$rolled" d.db
+./appwriter d.db 200 100000 app-del.csv & app=$!
+w0=$(written)
+timed t "$bin/prune_events" --db d.db --no-archive --now $now -v > prune-del.log 2>&1
+cat t >> prune.del
+kill $app; wait $app 2>/dev/null || true
+w_del=$(mb "$w0" "$(written)")
+p_del=$(cut -d' ' -f1 prune.del | median)
 p_ours=$(cut -d' ' -f1 prune.ours | median); p_naive=$(cut -d' ' -f1 prune.naive | median)
 p_mem=$(cut -d' ' -f2 prune.ours | sort -n | tail -1)
 p_tx=$(sed -n 's/.*longest write transaction: \([0-9]*\) ms/\1/p' prune-ours.log)
@@ -77,6 +97,9 @@ lat() {	# lat CSV: p50 p99 max errors
 }
 read -r lo50 lo99 lomax loerr <<< "$(lat app-ours.csv)"
 read -r ln50 ln99 lnmax lnerr <<< "$(lat app-naive.csv)"
+read -r ld50 ld99 ldmax lderr <<< "$(lat app-del.csv)"
+d_tx=$(sed -n 's/.*longest write transaction: \([0-9]*\) ms/\1/p' prune-del.log)
+d_mem=$(cut -d' ' -f2 prune.del | sort -n | tail -1)
 
 # 5. archive_logs, and expire_reservations vs the naive three statements.
 fresh "$base" l.db; rm -rf larch; mkdir larch
@@ -152,11 +175,22 @@ timeout 5 s) during the prune:
 | | p50 | p99 | max | failed inserts |
 |---|---|---|---|---|
 | prune_events | ${lo50} ms | ${lo99} ms | ${lomax} ms | $loerr |
+| prune_events --no-archive | ${ld50} ms | ${ld99} ms | ${ldmax} ms | $lderr |
 | naive | ${ln50} ms | ${ln99} ms | ${lnmax} ms | $lnerr |
 
 ![insert latency during prune](bench/latency.png)
 
 Rows pruned: $p_rows.
+
+Where the prune's time goes (last run of each; disk writes are the whole
+machine's, to the data's disk, counted from /proc/diskstats around each run
+and its final sync):
+
+| prune of 90 days | time | disk writes | longest write transaction | peak memory |
+|---|---|---|---|---|
+| prune_events, with archives | ${p_ours} s | ${w_ours} MB | ${p_tx} ms | $((p_mem / 1024)) MB |
+| prune_events --no-archive (deleting alone) | ${p_del} s | ${w_del} MB | ${d_tx} ms | $((d_mem / 1024)) MB |
+| naive: export, gzip -6, one DELETE | ${p_naive} s | ${w_naive} MB | the whole DELETE | |
 MD
 [ -z "$growth" ] || printf '\n%s\n' "$growth" >> "$here/../BENCHMARKS.md"
 say "wrote BENCHMARKS.md and bench/latency.png"
