@@ -151,10 +151,11 @@ int archive_count_before(struct db *db, const char *table, const char *column,
 
 /*
  * Batches aim at ARCHIVE_TX_AIM_MS of write lock, inside SPEC 7's 100 ms,
- * for any row size: after a commit that held the lock held_ms for a batch of
- * cur rows (of at most max), the next batch's size (a stall of the machine
- * is seen only after the fact).  Over ARCHIVE_TX_SLOW_MS it shrinks in proportion (at
- * least to 1 row); under ARCHIVE_TX_FAST_MS it grows back by an eighth.
+ * for any row size.  After a commit that held the lock held_ms for a batch
+ * of cur rows (of at most max), the next batch's size: over
+ * ARCHIVE_TX_SLOW_MS it shrinks in proportion (to 1 row at least), under
+ * ARCHIVE_TX_FAST_MS it grows back by an eighth.  A stall of the machine is
+ * seen only after the fact.
  */
 #define ARCHIVE_TX_AIM_MS	50
 #define ARCHIVE_TX_SLOW_MS	70
