@@ -17,6 +17,7 @@
 
 #include "archive.h"
 #include "archive_file.h"
+#include "dbfile.h"
 #include "job.h"
 #include "log.h"
 #include "progress.h"
@@ -89,34 +90,6 @@ read_columns(struct archiver *a)
 	return rc;
 }
 
-static int
-read_dbid(struct archiver *a)
-{
-	sqlite3_stmt *st;
-	const unsigned char *v;
-	bool row;
-	int rc;
-
-	rc = db_prepare(a->db, &st, "SELECT value FROM jobs_meta WHERE key = 'database_id'");
-	if (rc == J_OK)
-		rc = db_step(a->db, st, &row);
-	if (rc == J_OK) {
-		v = row ? sqlite3_column_text(st, 0) : NULL;
-		/* It goes into file names: hex only. */
-		if (v == NULL || strlen((const char *)v) == 0 ||
-		    strlen((const char *)v) >= sizeof(a->dbid) ||
-		    strspn((const char *)v, "0123456789abcdef") != strlen((const char *)v)) {
-			snprintf(a->err, sizeof(a->err), "jobs_meta.database_id is "
-			    "missing or not hex: run migrate");
-			rc = J_CONFIG;
-		} else {
-			snprintf(a->dbid, sizeof(a->dbid), "%s", (const char *)v);
-		}
-	}
-	db_finalize(&st);
-	return rc;
-}
-
 int
 archive_dir_check(const char *dir, char *err, size_t size)
 {
@@ -154,7 +127,6 @@ archive_open(struct archiver *a, struct db *db, struct runlog *run,
 	a->dirfd = -1;
 	a->batch_size = batch_size;
 	a->batch = batch_size;
-	a->first_day = a->last_day = -1;
 	a->started = db_mono_ms();
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		if (strcmp(tables[i].table, table) == 0) {
@@ -173,7 +145,8 @@ archive_open(struct archiver *a, struct db *db, struct runlog *run,
 		if (faccessat(a->dirfd, ".", W_OK | X_OK, AT_EACCESS) != 0)
 			return afile_fail(a, J_CANTCREAT, "write to archive directory", "");
 	}
-	if ((rc = read_columns(a)) != J_OK || (rc = read_dbid(a)) != J_OK)
+	if ((rc = read_columns(a)) != J_OK ||
+	    (rc = dbfile_ids(db, a->dbid, a->owned, sizeof(a->owned))) != J_OK)
 		return rc;
 	if (tsql_affinity(db->h, a->table, a->column, &a->aff) != SQLITE_OK)
 		return db_fail(db, sqlite3_errcode(db->h), "cannot read the time column's type");
@@ -209,28 +182,49 @@ forget_manifest(struct archiver *a, int64_t id)
 	return rc;
 }
 
+/* Manifest rows of a->table in state, one at a time from the lowest id
+ * after *after (so a row skipped is never met again): J_OK with *row. */
+static int
+next_manifest(struct archiver *a, sqlite3_stmt *st, int64_t *after, bool *row,
+    int64_t *id, char *dir, size_t dsize, char *path, size_t psize)
+{
+	int rc = db_bind_int64(a->db, st, ":after", *after);
+
+	if (rc == J_OK && (rc = db_step(a->db, st, row)) == J_OK && *row) {
+		*after = *id = sqlite3_column_int64(st, 0);
+		snprintf(dir, dsize, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(path, psize, "%s", (const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 int
 archive_finish_restores(struct archiver *a)
 {
-	sqlite3_stmt *st, *upd;
+	sqlite3_stmt *st, *upd = NULL;
+	int64_t id, after = 0;
 	bool row, missing;
 	int rc;
 
 	rc = db_prepare(a->db, &st, "SELECT id, archive_dir, path FROM "
 	    "archive_manifest WHERE table_name = :t AND state = 'restored' "
-	    "AND instr(path, '/_restored/') = 0 ORDER BY id LIMIT 1");
+	    "AND instr(path, '/_restored/') = 0 AND id > :after ORDER BY id LIMIT 1");
 	if (rc == J_OK)
 		rc = db_prepare(a->db, &upd, "UPDATE archive_manifest SET path = :path "
 		    "WHERE id = :id AND state = 'restored'");
 	if (rc == J_OK)
 		rc = db_bind_text(a->db, st, ":t", a->table);
-	while (rc == J_OK && (rc = db_step(a->db, st, &row)) == J_OK && row) {
+	while (rc == J_OK) {
 		char dir[4096], path[1024], moved[1100];
-		int64_t id = sqlite3_column_int64(st, 0);
 
-		snprintf(dir, sizeof(dir), "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(path, sizeof(path), "%s", (const char *)sqlite3_column_text(st, 2));
-		sqlite3_reset(st);
+		rc = next_manifest(a, st, &after, &row, &id, dir, sizeof(dir),
+		    path, sizeof(path));
+		if (rc != J_OK || !row)
+			break;
+		/* A copy of this database never moves the original's file. */
+		if (!dbfile_owns(a->owned, path))
+			continue;
 		if ((rc = afile_restored_path(path, moved, sizeof(moved))) != J_OK) {
 			snprintf(a->err, sizeof(a->err), "archive_manifest row %lld: "
 			    "path '%s' is not an archive path", (long long)id, path);
@@ -255,7 +249,7 @@ int
 archive_recover(struct archiver *a)
 {
 	sqlite3_stmt *st;
-	int64_t id;
+	int64_t id, after = 0;
 	bool row;
 	int rc;
 
@@ -264,16 +258,24 @@ archive_recover(struct archiver *a)
 		return rc;
 	rc = db_prepare(a->db, &st, "SELECT id, archive_dir, path FROM "
 	    "archive_manifest WHERE table_name = :t AND state = 'writing' "
-	    "ORDER BY id LIMIT 1");
+	    "AND id > :after ORDER BY id LIMIT 1");
 	if (rc == J_OK)
 		rc = db_bind_text(a->db, st, ":t", a->table);
-	while (rc == J_OK && (rc = db_step(a->db, st, &row)) == J_OK && row) {
+	while (rc == J_OK) {
 		char dir[4096], path[1024];
 
-		id = sqlite3_column_int64(st, 0);
-		snprintf(dir, sizeof(dir), "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(path, sizeof(path), "%s", (const char *)sqlite3_column_text(st, 2));
-		sqlite3_reset(st);
+		rc = next_manifest(a, st, &after, &row, &id, dir, sizeof(dir),
+		    path, sizeof(path));
+		if (rc != J_OK || !row)
+			break;
+		/* Only this database's own leftovers: one named with another id
+		 * came with a copy, and may be the original's file in flight
+		 * (dbfile.h).  It was named when the id changed. */
+		if (!dbfile_owns(a->owned, path)) {
+			log_debug("left alone: unfinished archive '%s/%s' of another "
+			    "database id", dir, path);
+			continue;
+		}
 		/* The rows of an unfinished file are all still in the table:
 		 * remove the file first, then its manifest row. */
 		if ((rc = afile_remove(a, dir, path)) != J_OK)
@@ -753,9 +755,10 @@ discard_file(struct archiver *a, const char *path, int64_t manifest_id)
 static void
 note_day(struct archiver *a, int64_t day_ms)
 {
-	if (a->first_day < 0)
+	/* Days before 1970 are negative: a count, not a sign, says "unset". */
+	if (a->days == 0)
 		a->first_day = day_ms;
-	if (a->last_day != day_ms)
+	if (a->days == 0 || a->last_day != day_ms)
 		a->days++;
 	a->last_day = day_ms;
 	ts_format_day(a->first_day, a->run->window_start);
@@ -1065,7 +1068,7 @@ archive_pass(struct job *j, const char *table, int64_t cutoff_ms,
 	if (rc == J_OK)
 		rc = archive_run(&a, cutoff_ms);
 	ts_format_iso(cutoff_ms, cutoff);
-	if (a.first_day >= 0) {
+	if (a.days > 0) {
 		ts_format_day(a.first_day, first);
 		ts_format_day(a.last_day, last);
 	}

@@ -79,7 +79,8 @@ struct archiver {
 	const char *dir;		/* archive root as given; NULL: --no-archive */
 	char dir_abs[4096];		/* its absolute path, for the manifest */
 	int dirfd;
-	char dbid[40];			/* jobs_meta.database_id */
+	char dbid[40];			/* jobs_meta.database_id: new files' names */
+	char owned[600];		/* ids whose files it may remove (dbfile.h) */
 	long batch_size;		/* most rows per file and per write transaction */
 	long batch;			/* rows of the next batch */
 	bool adapt;			/* batch follows archive_next_batch() */
@@ -97,7 +98,7 @@ struct archiver {
 	/* totals of the run */
 	int64_t rows, files, bytes, days;
 	int64_t unreadable;		/* rows met whose time cannot be read */
-	int64_t first_day, last_day;	/* -1 until a day is done */
+	int64_t first_day, last_day;	/* set once days > 0 */
 	bool stopped;			/* --max-runtime reached */
 	struct progress progress;	/* on a terminal only */
 	char err[1024];			/* a failure outside SQLite (files) */

@@ -43,7 +43,7 @@ static const char exit_codes[] =
     "  0   done (also nothing to do, or a clean stop at --max-runtime)\n"
     "  64  bad usage\n"
     "  65  refused because of the data\n"
-    "  66  database missing or not a database\n"
+    "  66  database missing, not a database, or with more than one hard link\n"
     "  70  internal error\n"
     "  73  archive cannot be created\n"
     "  74  I/O error\n"
@@ -290,4 +290,15 @@ cli_parse(const struct cli_spec *spec, int argc, char **argv,
 	if (!o->now_given)
 		o->now_ms = cli_real_now_ms();
 	return 0;
+}
+
+int64_t
+cli_test_knob(const char *name, int64_t dflt)
+{
+	const char *v = getenv(name);
+	long n;
+
+	if (v == NULL || cli_number(v, 0, 1L << 40, &n) != 0)
+		return dflt;
+	return n;
 }

@@ -75,6 +75,16 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv,
 /* Parse a decimal integer in [min, max]; 0 or -1 (no message). */
 int cli_number(const char *s, long min, long max, long *out);
 
+/*
+ * Test knobs: environment variables that shrink a constant so a test can
+ * reach a case without waiting or without gigabytes of data.  Each is named
+ * where its constant is defined; unset (the normal case) gives dflt, and so
+ * does a value that is not a number from 0 to 2^40.
+ *   JOBS_TEST_PROGRESS_MS    progress.c, milliseconds between progress lines
+ *   JOBS_TEST_WAL_BOUND_KB   db.h, the WAL bound (DB_WAL_BOUND_BYTES)
+ */
+int64_t cli_test_knob(const char *name, int64_t dflt);
+
 /* Milliseconds of the real clock, UTC. */
 int64_t cli_real_now_ms(void);
 

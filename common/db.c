@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "dbfile.h"
 #include "log.h"
 #include "status.h"
 #include "tsprobe.h"
@@ -198,8 +199,8 @@ db_open(struct db *db, const char *path, enum db_mode mode, long busy_ms)
 		if (stat(path, &st) != 0)
 			return db_fail_msg(db, J_NOINPUT, errno == ENOENT ?
 			    "does not exist" : strerror(errno));
-		if (!S_ISREG(st.st_mode))
-			return db_fail_msg(db, J_NOINPUT, "is not a regular file");
+		if (dbfile_check(path, &st, db->err, sizeof(db->err)) != J_OK)
+			return J_NOINPUT;
 	}
 	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
 	flags |= mode == DB_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;

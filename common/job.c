@@ -11,16 +11,43 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dbfile.h"
 #include "job.h"
 #include "log.h"
 #include "schema.h"
 #include "status.h"
 
+/* What every metrics file this program writes begins with. */
+#define METRICS_MAGIC	"# HELP shop_job_"
+
+int
+job_metrics_check(const char *path, char *err, size_t size)
+{
+	char head[sizeof(METRICS_MAGIC) - 1];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (lstat(path, &st) != 0)
+		return J_OK;	/* missing (or unreadable: the write will say) */
+	if (S_ISREG(st.st_mode) &&
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		n = read(fd, head, sizeof(head));
+		close(fd);
+		if (n == (ssize_t)sizeof(head) && memcmp(head, METRICS_MAGIC, sizeof(head)) == 0)
+			return J_OK;
+	}
+	snprintf(err, size, "--metrics-file '%s' exists and is not a metrics file "
+	    "of these jobs: it would be replaced; give a new path (or remove it "
+	    "if it is yours)", path);
+	return J_USAGE;
+}
+
 int
 job_begin(struct job *j, const char *name, const struct job_opts *o)
 {
 	char err[4096];
-	int rc;
+	int rc = J_OK;
 
 	j->name = name;
 	j->o = o;
@@ -29,18 +56,35 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 	/* A file size limit (ulimit -f) must give EFBIG, reported as an I/O
 	 * error with nothing lost, not kill the process halfway. */
 	signal(SIGXFSZ, SIG_IGN);
-	/* Open first: a missing database is 66 and leaves no lock file behind. */
-	rc = db_open(&j->db, o->db_path, o->dry_run ? DB_READ : DB_WRITE,
-	    o->busy_timeout);
-	/* Then the schema: an unmigrated file gets no lock file beside it. */
-	if (rc == J_OK)
-		rc = schema_require(&j->db);
-	if (rc == J_OK && !o->dry_run &&
-	    (rc = lock_take(&j->lock, o->db_path, name, name, err, sizeof(err))) != J_OK) {
+	/* A typo must not cost the database, nor anything else (SPEC 4). */
+	if (!o->dry_run && o->metrics_file != NULL &&
+	    (rc = job_metrics_check(o->metrics_file, err, sizeof(err))) != J_OK) {
 		log_error("%s", err);
-		db_close(&j->db);
 		return rc;
 	}
+	/* The lock first, on the file itself, and its descriptor stays open
+	 * until every connection is closed (lock.h).  --dry-run takes none. */
+	if (!o->dry_run && ((rc = lock_open(&j->lock, o->db_path, false, err,
+	    sizeof(err))) != J_OK || (rc = lock_take(&j->lock, name, name, err,
+	    sizeof(err))) != J_OK)) {
+		log_error("%s", err);
+		/* Another instance runs: its metrics are the ones to keep. */
+		if (rc != J_TEMPFAIL)
+			job_metrics(name, o, NULL, rc, 0, 0, job_seconds(j));
+		lock_close(&j->lock);
+		return rc;
+	}
+	rc = db_open(&j->db, o->db_path, o->dry_run ? DB_READ : DB_WRITE,
+	    o->busy_timeout);
+	if (rc == J_OK && !o->dry_run && !lock_same_file(&j->lock, o->db_path)) {
+		snprintf(j->db.err, sizeof(j->db.err), "database '%s' was replaced "
+		    "by another file while opening; try again", o->db_path);
+		rc = J_TEMPFAIL;
+	}
+	if (rc == J_OK)
+		rc = schema_require(&j->db);
+	if (rc == J_OK && !o->dry_run)
+		rc = dbfile_claim(&j->db, j->lock.fd);
 	runlog_init(&j->run, &j->db, name, o->now_ms);
 	if (rc == J_OK && !o->dry_run)
 		rc = runlog_reap(&j->run);
@@ -50,7 +94,7 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 			job_metrics(name, o, j->db.h ? &j->db : NULL, rc, 0, 0,
 			    job_seconds(j));
 		db_close(&j->db);
-		lock_release(&j->lock);
+		lock_close(&j->lock);
 	}
 	return rc;
 }
@@ -136,6 +180,11 @@ job_metrics(const char *job, const struct job_opts *o, struct db *db, int rc,
 
 	if (o->metrics_file == NULL)
 		return;
+	/* Checked at the start too; a file put there since is not replaced. */
+	if (job_metrics_check(o->metrics_file, tmp, sizeof(tmp)) != J_OK) {
+		log_warn("not writing metrics: %s", tmp);
+		return;
+	}
 	ok = rc == J_OK ? now : db != NULL ? last_success(db, job) : -1;
 	v[0] = now, v[1] = ok, v[2] = rc == J_OK, v[3] = rc;
 	v[4] = (double)rows, v[5] = (double)bytes, v[6] = seconds;
@@ -192,7 +241,7 @@ job_end(struct job *j, int rc, bool stopped, const char *summary)
 		log_error("%s", j->db.err);
 		rc = J_SOFTWARE;
 	}
-	lock_release(&j->lock);
+	lock_close(&j->lock);
 	return rc;
 }
 

@@ -47,6 +47,14 @@ int job_end(struct job *j, int rc, bool stopped, const char *summary);
 void job_metrics(const char *job, const struct job_opts *o, struct db *db,
     int rc, int64_t rows, int64_t bytes, double seconds);
 
+/*
+ * A --metrics-file path may be replaced only if it is missing or one of the
+ * metrics files these programs write (it begins with their first line):
+ * J_OK, else J_USAGE with one line in err.  Never the database, its -wal,
+ * a symlink, or anything else.
+ */
+int job_metrics_check(const char *path, char *err, size_t size);
+
 /* Seconds since job_begin(), for summaries. */
 double job_seconds(const struct job *j);
 

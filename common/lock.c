@@ -1,114 +1,157 @@
 /*
- * Per-job, per-database lock with flock(2); see lock.h.  The lock file is
- * never removed: unlinking it would let a third instance lock a new inode
- * while the second still holds the old one.
+ * Per-job locks on the database file itself, with open file description
+ * locks; see lock.h for why the key is the inode and for the one rule that
+ * comes with a second descriptor of a file SQLite has open.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "dbfile.h"
 #include "lock.h"
 #include "status.h"
 
-/* "<program> <pid>" of the holder, from the lock file; "" if unknown. */
-static void
-read_holder(int fd, char *out, size_t size)
-{
-	ssize_t n = pread(fd, out, size - 1, 0);
+/*
+ * The programs that take locks, in a fixed order: a program's index is both
+ * its job slot and its holder byte.  Append only: two versions of the
+ * programs running side by side must agree on the bytes.
+ */
+static const char *const programs[] = {
+	"migrate", "rollup_daily", "prune_events", "archive_logs",
+	"expire_reservations", "restore_archive", "reconcile_stock",
+	"retire_table",
+};
+#define NPROGRAMS	((int)(sizeof(programs) / sizeof(programs[0])))
 
-	out[n > 0 ? n : 0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
+/* 1.5 GiB: past SQLite's lock bytes (1 GiB + 512), inside 32-bit offsets
+ * for file systems whose locks stop there. */
+#define LOCK_BASE	((off_t)0x60000000)
+#define LOCK_STRIDE	64	/* bytes per job: its byte, then holder bytes */
+
+static int
+program_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < NPROGRAMS; i++)
+		if (strcmp(programs[i], name) == 0)
+			return i;
+	return -1;
 }
 
-/* Split "<program> <pid>" into prog (64 bytes) and *pid.  strtol, not
- * sscanf's %ld: a number out of range is undefined behaviour for sscanf. */
-static bool
-parse_holder(const char *who, char *prog, long *pid)
+/* fcntl F_OFD_* on one byte; type F_WRLCK, F_UNLCK, or F_WRLCK with
+ * cmd F_OFD_GETLK (then *held tells whether another holds it). */
+static int
+ofd(int fd, int cmd, short type, off_t at, bool *held)
 {
-	char *end;
-	int off = -1;
+	struct flock fl;
 
-	if (sscanf(who, "%63s %n", prog, &off) != 1 || off < 0)
-		return false;
-	*pid = strtol(who + off, &end, 10);
-	return end != who + off;
-}
-
-/* Record "<holder> <pid>" for the message of the next one that tries; false
- * if that failed (only a message depends on it, so that is not an error). */
-static bool
-write_holder(int fd, const char *holder)
-{
-	char who[128];
-	int n = snprintf(who, sizeof(who), "%s %ld\n", holder, (long)getpid());
-
-	if (n < 0)
-		n = 0;
-	else if ((size_t)n >= sizeof(who))
-		n = (int)sizeof(who) - 1;	/* what snprintf kept */
-	return ftruncate(fd, 0) == 0 && pwrite(fd, who, (size_t)n, 0) == n;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = at;
+	fl.l_len = 1;
+	if (fcntl(fd, cmd, &fl) != 0)
+		return -1;
+	if (held != NULL)
+		*held = fl.l_type != F_UNLCK;
+	return 0;
 }
 
 int
-lock_take(struct job_lock *l, const char *db_path, const char *job,
-    const char *holder, char *err, size_t errsize)
+lock_open(struct job_lock *l, const char *path, bool create, char *err,
+    size_t errsize)
 {
-	char who[128], prog[64];
-	long pid;
-	int n;
+	struct stat st;
+	int e, rc;
 
-	l->fd = -1;
-	n = snprintf(l->path, sizeof(l->path), "%s.%s.lock", db_path, job);
-	if (n < 0 || (size_t)n >= sizeof(l->path)) {
-		snprintf(err, errsize, "lock path for '%s' is too long", db_path);
-		return J_CANTCREAT;
-	}
-	l->fd = open(l->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	l->path = path;
+	l->fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
 	if (l->fd < 0) {
-		int e = errno;
-
-		snprintf(err, errsize, "cannot open lock file '%s': %s", l->path,
-		    strerror(e));
-		/* A failing or full disk is an I/O error, as for archives. */
-		return e == EIO || e == ENOSPC || e == EDQUOT ? J_IOERR : J_CANTCREAT;
+		e = errno;
+		if (e == ENOENT)
+			snprintf(err, errsize, "database '%s': does not exist", path);
+		else
+			snprintf(err, errsize, "database '%s' cannot be opened for "
+			    "writing: %s", path, strerror(e));
+		return e == EIO || e == ENOSPC || e == EDQUOT || e == EROFS ?
+		    J_IOERR : J_NOINPUT;
 	}
-	if (flock(l->fd, LOCK_EX | LOCK_NB) != 0) {
-		int e = errno;
+	if (fstat(l->fd, &st) != 0) {
+		snprintf(err, errsize, "database '%s': %s", path, strerror(errno));
+		lock_close(l);
+		return J_IOERR;
+	}
+	if ((rc = dbfile_check(path, &st, err, errsize)) != J_OK)
+		lock_close(l);
+	return rc;
+}
 
-		read_holder(l->fd, who, sizeof(who));
-		close(l->fd);
-		l->fd = -1;
-		if (e == EWOULDBLOCK && parse_holder(who, prog, &pid) &&
-		    strcmp(prog, job) != 0) {
-			snprintf(err, errsize, "%s (pid %ld) is running on '%s' and "
-			    "holds %s's lock '%s'; try again when it is done", prog,
-			    pid, db_path, job, l->path);
+int
+lock_take(struct job_lock *l, const char *job, const char *holder, char *err,
+    size_t errsize)
+{
+	int slot = program_index(job), me = program_index(holder), i;
+	off_t at;
+	bool held;
+
+	if (slot < 0 || me < 0) {
+		snprintf(err, errsize, "internal error: no lock slot for %s/%s", job, holder);
+		return J_SOFTWARE;
+	}
+	at = LOCK_BASE + (off_t)slot * LOCK_STRIDE;
+	if (ofd(l->fd, F_OFD_SETLK, F_WRLCK, at, NULL) == 0) {
+		/* Who holds it, for the next one's message; only that. */
+		(void)ofd(l->fd, F_OFD_SETLK, F_WRLCK, at + 1 + me, NULL);
+		return J_OK;
+	}
+	if (errno != EAGAIN && errno != EACCES) {
+		snprintf(err, errsize, "cannot lock database '%s' for %s: %s",
+		    l->path, job, strerror(errno));
+		return errno == ENOLCK ? J_TEMPFAIL : J_IOERR;
+	}
+	for (i = 0; i < NPROGRAMS; i++)
+		if (i != slot && ofd(l->fd, F_OFD_GETLK, F_WRLCK,
+		    at + 1 + i, &held) == 0 && held) {
+			snprintf(err, errsize, "%s is running on '%s' and holds %s's "
+			    "lock; try again when it is done", programs[i], l->path,
+			    job);
 			return J_TEMPFAIL;
 		}
-		if (e == EWOULDBLOCK) {
-			snprintf(err, errsize, "another %s is already running on "
-			    "'%s' (lock '%s' is held); try again later", job,
-			    db_path, l->path);
-			return J_TEMPFAIL;
-		}
-		snprintf(err, errsize, "cannot lock '%s': %s", l->path, strerror(e));
-		return J_CANTCREAT;
-	}
-	(void)write_holder(l->fd, holder);
-	return J_OK;
+	snprintf(err, errsize, "another %s is already running on '%s' (the same "
+	    "database file, whatever its name); try again later", job, l->path);
+	return J_TEMPFAIL;
 }
 
 void
-lock_release(struct job_lock *l)
+lock_drop(struct job_lock *l, const char *job)
 {
-	if (l->fd >= 0) {
-		flock(l->fd, LOCK_UN);
+	int slot = program_index(job), i;
+	off_t at = LOCK_BASE + (off_t)slot * LOCK_STRIDE;
+
+	if (l->fd < 0 || slot < 0)
+		return;
+	for (i = 0; i < NPROGRAMS; i++)
+		(void)ofd(l->fd, F_OFD_SETLK, F_UNLCK, at + 1 + i, NULL);
+	(void)ofd(l->fd, F_OFD_SETLK, F_UNLCK, at, NULL);
+}
+
+bool
+lock_same_file(const struct job_lock *l, const char *path)
+{
+	struct stat a, b;
+
+	return l->fd >= 0 && fstat(l->fd, &a) == 0 && stat(path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+void
+lock_close(struct job_lock *l)
+{
+	if (l->fd >= 0)
 		close(l->fd);
-	}
 	l->fd = -1;
 }

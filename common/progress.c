@@ -1,11 +1,14 @@
 /*
  * Progress lines for runs on a terminal: see progress.h.
  */
+#include <stdlib.h>
+
+#include "cli.h"
 #include "db.h"
 #include "log.h"
 #include "progress.h"
 
-#define PROGRESS_EVERY_MS	500
+#define PROGRESS_EVERY_MS	500	/* milliseconds between two lines */
 
 void
 progress_start(struct progress *p, const char *unit, int64_t total)
@@ -14,7 +17,8 @@ progress_start(struct progress *p, const char *unit, int64_t total)
 	p->unit = unit;
 	p->total = total;
 	p->started = db_mono_ms();
-	p->shown = p->started;	/* the first line after PROGRESS_EVERY_MS */
+	p->every = cli_test_knob("JOBS_TEST_PROGRESS_MS", PROGRESS_EVERY_MS);
+	p->shown = p->started;	/* the first line after one interval */
 }
 
 void
@@ -23,7 +27,7 @@ progress_update(struct progress *p, int64_t done)
 	int64_t now = db_mono_ms(), left;
 	double secs, rate;
 
-	if (!p->on || now - p->shown < PROGRESS_EVERY_MS)
+	if (!p->on || now - p->shown < p->every)
 		return;
 	p->shown = now;
 	secs = (double)(now - p->started) / 1000;

@@ -14,6 +14,8 @@ struct progress {
 	const char *unit;		/* "rows", "days" */
 	int64_t total;			/* expected, 0 if unknown */
 	int64_t started, shown;		/* monotonic ms */
+	int64_t every;			/* ms between lines (test knob
+					 * JOBS_TEST_PROGRESS_MS, cli.h) */
 };
 
 /* total may be 0 (no ETA then). */

@@ -8,6 +8,7 @@
 
 #include "archive.h"
 #include "archive_file.h"
+#include "dbfile.h"
 #include "job.h"
 #include "log.h"
 #include "restore.h"
@@ -33,6 +34,9 @@ struct restore {
 	char **keys;			/* a file's columns, from its first line */
 	int nkeys;
 	int64_t rows, present, done, already, damaged;
+	struct jbuf enc;		/* a table row, encoded to compare */
+	int64_t conflicts;		/* rows of one file whose id holds other content */
+	char conflict_ids[160];		/* the first of them, for the message */
 	int64_t planned;		/* rows of the verified files */
 	char file_abs[4096];		/* --file, resolved once (resolve_file) */
 };
@@ -87,6 +91,7 @@ restore_free(struct restore *r)
 {
 	jrow_free(&r->row);
 	jbuf_free(&r->data);
+	jbuf_free(&r->enc);
 	free_keys(r);
 	free_files(r);
 	archive_close(&r->a);
@@ -223,19 +228,88 @@ check_keys(struct restore *r, char *why, size_t size)
 	return 0;
 }
 
+/* SELECT of the file's columns (r->keys) of the row with id ?1. */
+static int
+prepare_compare(struct restore *r, sqlite3_stmt **st)
+{
+	sqlite3_str *s = sqlite3_str_new(r->a.db->h);
+	char *sql;
+	int i, rc;
+
+	sqlite3_str_appendf(s, "SELECT ");
+	for (i = 0; i < r->nkeys; i++)
+		sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "", r->keys[i]);
+	sqlite3_str_appendf(s, " FROM \"%w\" WHERE id = ?1", r->a.table);
+	if ((sql = sqlite3_str_finish(s)) == NULL)
+		return J_SOFTWARE;
+	rc = db_prepare(r->a.db, st, sql);
+	sqlite3_free(sql);
+	return rc;
+}
+
 /*
- * Read f and check it against its manifest row (restore.h step 1).  With
- * exists != NULL (--dry-run), count the rows whose id is already present.
+ * Is the archived row line (len bytes, id) already in the table, and with
+ * the same content?  The table's row is encoded the way the archiver wrote
+ * the line (the file's columns, in its order), so equal bytes mean equal
+ * types and values.  A row with other content under the same id (SQLite
+ * reuses the ids of an emptied table) is a conflict: counted and named.
  */
 static int
-verify_file(struct restore *r, const struct rfile *f, sqlite3_stmt *exists)
+compare_row(struct restore *r, sqlite3_stmt *cmp, const char *line, size_t len,
+    int64_t id, bool *present)
+{
+	bool row;
+	int rc;
+
+	sqlite3_bind_int64(cmp, 1, id);
+	rc = db_step(r->a.db, cmp, &row);
+	*present = rc == J_OK && row;
+	if (*present) {
+		r->enc.len = 0;
+		if (jsonl_row(&r->enc, cmp, r->nkeys, r->keys) != 0)
+			rc = J_SOFTWARE;
+		else if (r->enc.len != len + 1 || memcmp(r->enc.p, line, len) != 0) {
+			size_t used = strlen(r->conflict_ids);
+
+			if (r->conflicts++ < 8)
+				snprintf(r->conflict_ids + used, sizeof(r->conflict_ids) - used,
+				    "%s%lld", used ? ", " : "", (long long)id);
+		}
+	}
+	sqlite3_reset(cmp);
+	return rc;
+}
+
+/* The refusal of a file with conflicting rows (see compare_row()). */
+static int
+refuse_conflicts(struct restore *r, const struct rfile *f)
+{
+	snprintf(r->a.err, sizeof(r->a.err), "archive '%s/%s': %lld of its rows "
+	    "have ids that %s now holds with other content (ids %s%s): the table "
+	    "reused them after it was emptied; nothing of it was restored and the "
+	    "file stays where it is", f->dir, f->path, (long long)r->conflicts,
+	    r->a.table, r->conflict_ids, r->conflicts > 8 ? ", ..." : "");
+	return J_DATAERR;
+}
+
+/*
+ * Read f and check it against its manifest row (restore.h step 1).  With
+ * compare, also check every row against the table (compare_row()): a
+ * conflict refuses the file, and rows already there are counted in present.
+ */
+static int
+verify_file(struct restore *r, const struct rfile *f, bool compare)
 {
 	char why[512] = "";
 	int64_t *ids = NULL, bytes = 0, n = 0;
+	sqlite3_stmt *cmp = NULL;
 	size_t pos = 0;
 	int rc, k;
+	bool present;
 
 	free_keys(r);
+	r->conflicts = 0;
+	r->conflict_ids[0] = '\0';
 	if ((rc = afile_read(&r->a, f->dir, f->path, &r->data, &bytes)) != J_OK)
 		return rc;
 	if (bytes != f->bytes)
@@ -244,7 +318,7 @@ verify_file(struct restore *r, const struct rfile *f, sqlite3_stmt *exists)
 	if (why[0] == '\0' && f->rows > 0 &&
 	    (ids = malloc((size_t)f->rows * sizeof(*ids))) == NULL)
 		return J_SOFTWARE;
-	while (why[0] == '\0' && pos < r->data.len) {
+	while (rc == J_OK && why[0] == '\0' && pos < r->data.len) {
 		const char *line = r->data.p + pos;
 		const char *nl = memchr(line, '\n', r->data.len - pos);
 		size_t len = nl ? (size_t)(nl - line) : r->data.len - pos;
@@ -259,21 +333,26 @@ verify_file(struct restore *r, const struct rfile *f, sqlite3_stmt *exists)
 		} else if (jsonl_parse(&r->row, line, len, perr, sizeof(perr)) != 0) {
 			snprintf(why, sizeof(why), "line %lld: %s", (long long)n + 1, perr);
 		} else if (check_keys(r, why, sizeof(why)) != 0) {
-			if (why[0] == '\0') {
-				free(ids);
-				return J_SOFTWARE;
-			}
+			if (why[0] == '\0')
+				rc = J_SOFTWARE;
 		} else if ((k = id_field(&r->row)) < 0) {
 			snprintf(why, sizeof(why), "line %lld has no integer id",
 			    (long long)n + 1);
 		} else {
 			ids[n++] = r->row.f[k].i;
+			if (compare && cmp == NULL)
+				rc = prepare_compare(r, &cmp);
+			if (compare && rc == J_OK &&
+			    (rc = compare_row(r, cmp, line, len, r->row.f[k].i,
+			    &present)) == J_OK)
+				r->present += present;
 		}
 	}
-	if (why[0] == '\0' && n != f->rows)
+	db_finalize(&cmp);
+	if (rc == J_OK && why[0] == '\0' && n != f->rows)
 		snprintf(why, sizeof(why), "%lld rows, the manifest says %lld",
 		    (long long)n, (long long)f->rows);
-	if (why[0] == '\0' && n > 0) {
+	if (rc == J_OK && why[0] == '\0' && n > 0) {
 		qsort(ids, (size_t)n, sizeof(*ids), archive_id_cmp);
 		for (k = 1; k < n && ids[k] != ids[k - 1]; k++)
 			;
@@ -284,22 +363,15 @@ verify_file(struct restore *r, const struct rfile *f, sqlite3_stmt *exists)
 			    "%lld..%lld", (long long)ids[0], (long long)ids[n - 1],
 			    (long long)f->min_id, (long long)f->max_id);
 	}
-	for (k = 0; why[0] == '\0' && exists != NULL && k < n; k++) {
-		bool row;
-
-		sqlite3_bind_int64(exists, 1, ids[k]);
-		if ((rc = db_step(r->a.db, exists, &row)) != J_OK)
-			break;
-		r->present += row;
-		sqlite3_reset(exists);
-	}
 	free(ids);
+	if (rc != J_OK)
+		return rc;
 	if (why[0] != '\0') {
 		snprintf(r->a.err, sizeof(r->a.err), "archive '%s/%s' is damaged: %s",
 		    f->dir, f->path, why);
 		return J_DATAERR;
 	}
-	return rc;
+	return r->conflicts > 0 ? refuse_conflicts(r, f) : J_OK;
 }
 
 /* INSERT of the file's columns (r->keys), skipping ids already present. */
@@ -329,16 +401,18 @@ static int
 restore_file(struct restore *r, const struct rfile *f)
 {
 	struct db *db = r->a.db;
-	sqlite3_stmt *ins = NULL, *flip = NULL;
+	sqlite3_stmt *ins = NULL, *flip = NULL, *cmp = NULL;
 	int64_t inserted = 0, present = 0;
 	size_t pos = 0;
 	char perr[256];
 	int rc, i;
+	bool same;
 
 	/* Read again: the data is not kept between verification and now. */
-	if ((rc = verify_file(r, f, NULL)) != J_OK)
+	if ((rc = verify_file(r, f, false)) != J_OK)
 		return rc;
 	if ((rc = prepare_insert(r, &ins)) != J_OK ||
+	    (rc = prepare_compare(r, &cmp)) != J_OK ||
 	    (rc = db_prepare(db, &flip, "UPDATE archive_manifest SET state = "
 	    "'restored' WHERE id = :id AND state = 'done'")) != J_OK ||
 	    (rc = db_bind_int64(db, flip, ":id", f->id)) != J_OK ||
@@ -363,7 +437,8 @@ restore_file(struct restore *r, const struct rfile *f)
 		if (rc == J_OK && (rc = db_run(db, ins)) == J_OK) {
 			if (sqlite3_changes(db->h) == 1)
 				inserted++;
-			else
+			else if ((rc = compare_row(r, cmp, line, len,
+			    r->row.f[id_field(&r->row)].i, &same)) == J_OK)
 				present++;
 		} else if (rc == J_DATAERR) {
 			char msg[1024];
@@ -374,6 +449,10 @@ restore_file(struct restore *r, const struct rfile *f)
 			    f->dir, f->path, (long long)inserted + present + 1, msg);
 		}
 	}
+	/* Checked again inside the transaction: the app may have written
+	 * since the verification. */
+	if (rc == J_OK && r->conflicts > 0)
+		rc = refuse_conflicts(r, f);
 	if (rc == J_OK && (rc = db_run(db, flip)) == J_OK && sqlite3_changes(db->h) != 1) {
 		snprintf(r->a.err, sizeof(r->a.err), "archive '%s/%s' was restored "
 		    "by another run meanwhile", f->dir, f->path);
@@ -394,9 +473,30 @@ restore_file(struct restore *r, const struct rfile *f)
 		rc = archive_finish_restores(&r->a);
 	}
 out:
+	db_finalize(&cmp);
 	db_finalize(&flip);
 	db_finalize(&ins);
 	return rc;
+}
+
+/*
+ * A file named with another database's id (this one is a copy of it, or was
+ * moved from it: dbfile.h) is not ours to move out of the live tree.
+ */
+static int
+refuse_foreign(struct restore *r, const struct rfile *f)
+{
+	const char *name = strrchr(f->path, '/');
+
+	name = name ? name + 1 : f->path;
+	snprintf(r->a.err, sizeof(r->a.err), "archive '%s/%s' was written under "
+	    "database id %.*s, not this database's %s: this file is a copy of that "
+	    "database, or was moved from it, and restoring would move a file that "
+	    "database still lists; restore it there, or, if that database is "
+	    "gone for good, run restore_archive --adopt-id %.*s first", f->dir,
+	    f->path, (int)strcspn(name, "-"), name, r->a.dbid,
+	    (int)strcspn(name, "-"), name);
+	return J_DATAERR;
 }
 
 static bool
@@ -411,7 +511,6 @@ static int
 run(struct restore *r, bool *stopped)
 {
 	const struct job_opts *o = r->j->o;
-	sqlite3_stmt *exists = NULL;
 	char first[1024] = "";
 	size_t i;
 	int rc = J_OK;
@@ -420,25 +519,19 @@ run(struct restore *r, bool *stopped)
 		return rc;
 	if ((rc = select_files(r)) != J_OK)
 		return rc;
-	if (o->dry_run) {
-		sqlite3_str *s = sqlite3_str_new(NULL);
-		char *sql;
-
-		sqlite3_str_appendf(s, "SELECT 1 FROM \"%w\" WHERE id = ?1", r->a.table);
-		sql = sqlite3_str_finish(s);
-		rc = sql ? db_prepare(r->a.db, &exists, sql) : J_SOFTWARE;
-		sqlite3_free(sql);
-	}
-	/* Every file is checked before the database is touched.  The first
-	 * damaged file makes the error line; any others are warnings. */
+	/* Every file is checked before the database is touched: whole, and
+	 * row by row against the table.  The first refused file makes the
+	 * error line; any others are warnings. */
 	for (i = 0; rc == J_OK && i < r->nfiles; i++) {
+		const struct rfile *f = &r->files[i];
 		int vrc;
 
-		if (r->files[i].restored) {
+		if (f->restored) {
 			r->already++;
 			continue;
 		}
-		vrc = verify_file(r, &r->files[i], exists);
+		vrc = dbfile_owns(r->a.owned, f->path) ? verify_file(r, f, true) :
+		    refuse_foreign(r, f);
 		if (vrc == J_DATAERR) {
 			if (r->damaged++ == 0)
 				snprintf(first, sizeof(first), "%s", r->a.err);
@@ -447,14 +540,13 @@ run(struct restore *r, bool *stopped)
 		} else if (vrc != J_OK) {
 			rc = vrc;
 		} else {
-			r->planned += r->files[i].rows;
+			r->planned += f->rows;
 		}
 	}
-	db_finalize(&exists);
 	if (rc == J_OK && r->damaged > 0) {
 		if (r->damaged > 1)
-			snprintf(r->a.err, sizeof(r->a.err), "%s (and %lld more damaged "
-			    "files, named above); nothing was restored", first,
+			snprintf(r->a.err, sizeof(r->a.err), "%s (and %lld more files "
+			    "refused, named above); nothing was restored", first,
 			    (long long)r->damaged - 1);
 		else
 			snprintf(r->a.err, sizeof(r->a.err), "%s; nothing was restored",
@@ -463,6 +555,7 @@ run(struct restore *r, bool *stopped)
 	}
 	if (rc != J_OK || o->dry_run)
 		return rc;
+	r->present = 0;		/* counted again as the rows go in */
 	for (i = 0; rc == J_OK && i < r->nfiles; i++) {
 		if (r->files[i].restored)
 			continue;
@@ -481,7 +574,6 @@ restore_pass(struct job *j, const struct restore_opts *ro, bool *stopped,
 {
 	const struct job_opts *o = j->o;
 	struct restore r;
-	struct job_lock owner_lock = { .fd = -1 };
 	char table[64] = "", err[4096], range[40] = "";
 	const char *owner;
 	int rc = J_OK;
@@ -504,8 +596,8 @@ restore_pass(struct job *j, const struct restore_opts *ro, bool *stopped,
 		return J_SOFTWARE;
 	}
 	/* The table's own job must not archive while rows come back. */
-	if (!o->dry_run && (rc = lock_take(&owner_lock, o->db_path, owner,
-	    j->name, err, sizeof(err))) != J_OK) {
+	if (!o->dry_run && (rc = lock_take(&j->lock, owner, j->name, err,
+	    sizeof(err))) != J_OK) {
 		snprintf(summary, size, "%s", err);
 		return rc;
 	}
@@ -534,7 +626,8 @@ restore_pass(struct job *j, const struct restore_opts *ro, bool *stopped,
 		    job_seconds(j), *stopped ?
 		    "; stopped at --max-runtime, the next run goes on" : "");
 	restore_free(&r);
-	lock_release(&owner_lock);
+	if (!o->dry_run)
+		lock_drop(&j->lock, owner);
 	return rc;
 }
 
@@ -554,7 +647,7 @@ restore_verify_all(struct db *db, const char *table, int64_t *files,
 	if (rc == J_OK)
 		rc = select_files(&r);
 	for (i = 0; rc == J_OK && i < r.nfiles; i++) {
-		int vrc = verify_file(&r, &r.files[i], NULL);
+		int vrc = verify_file(&r, &r.files[i], false);
 
 		(*files)++;
 		if (vrc == J_DATAERR) {

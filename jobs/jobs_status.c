@@ -11,6 +11,7 @@
 #include "archive.h"
 #include "cli.h"
 #include "db.h"
+#include "dbfile.h"
 #include "log.h"
 #include "restore.h"
 #include "schema.h"
@@ -237,6 +238,47 @@ judge(const struct args *a, int64_t now, struct job_status *s)
 		    "%s, over %ld hours ago", s->last_success, a->max_age_h);
 }
 
+#define LEFTOVERS_SHOWN	10
+
+/*
+ * What a copy leaves alone (dbfile.h): unfinished archives named with another
+ * database id, which this database never removes.  Not a problem of the
+ * jobs (the original may still be writing them); the operator decides.
+ */
+struct leftovers {
+	bool copied;			/* the file is not the one the id was made in */
+	int64_t n;
+	char path[LEFTOVERS_SHOWN][1200];
+};
+
+static int
+read_leftovers(struct db *db, const char *db_path, struct leftovers *l)
+{
+	char id[DBFILE_ID_MAX], owned[600];
+	sqlite3_stmt *st = NULL;
+	bool row;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if ((rc = dbfile_ids(db, id, owned, sizeof(owned))) != J_OK ||
+	    (rc = dbfile_copied(db, db_path, &l->copied)) != J_OK)
+		return rc;
+	rc = db_prepare(db, &st, "SELECT archive_dir, path FROM archive_manifest "
+	    "WHERE state = 'writing' ORDER BY id");
+	while (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK && row) {
+		const char *path = (const char *)sqlite3_column_text(st, 1);
+
+		if (dbfile_owns(owned, path))
+			continue;	/* its own: the next run removes it */
+		if (l->n < LEFTOVERS_SHOWN)
+			snprintf(l->path[l->n], sizeof(l->path[0]), "%s/%s",
+			    (const char *)sqlite3_column_text(st, 0), path);
+		l->n++;
+	}
+	db_finalize(&st);
+	return rc;
+}
+
 static void
 json_str(const char *s)
 {
@@ -248,10 +290,12 @@ json_str(const char *s)
 
 static void
 print_json(const char *db_path, int64_t now, const struct job_status *js, size_t n,
-    int64_t files, int64_t damaged, bool verified, bool healthy)
+    int64_t files, int64_t damaged, bool verified, bool healthy,
+    const struct leftovers *l)
 {
 	char iso[32];
 	size_t i;
+	int64_t k;
 
 	ts_format_iso(now, iso);
 	printf("{\"database\":");
@@ -295,15 +339,22 @@ print_json(const char *db_path, int64_t now, const struct job_status *js, size_t
 		printf("%lld", (long long)damaged);
 	else
 		printf("null");
-	printf("}}\n");
+	printf("},\"copy_of_another_file\":%s,\"left_alone\":{\"count\":%lld,"
+	    "\"paths\":[", l->copied ? "true" : "false", (long long)l->n);
+	for (k = 0; k < l->n && k < LEFTOVERS_SHOWN; k++) {
+		printf("%s", k ? "," : "");
+		json_str(l->path[k]);
+	}
+	printf("]}}\n");
 }
 
 static void
 print_text(const char *db_path, int64_t now, const struct job_status *js, size_t n,
-    int64_t files, int64_t damaged, bool verified)
+    int64_t files, int64_t damaged, bool verified, const struct leftovers *l)
 {
 	char iso[32], when[32], rows[24], secs[24];
 	size_t i;
+	int64_t k;
 	int problems = 0;
 
 	ts_format_iso(now, iso);
@@ -341,6 +392,18 @@ print_text(const char *db_path, int64_t now, const struct job_status *js, size_t
 		    problems++ ? "" : "\nproblems:\n", (long long)damaged);
 	if (problems == 0)
 		printf("\nno problems\n");
+	if (l->copied)
+		printf("\nnote: this file is not the one its archive id was made in "
+		    "(a copy, or moved): its next job run takes a new id\n");
+	if (l->n > 0)
+		printf("\nleft alone: %lld unfinished archives named with another "
+		    "database id (a copy's inheritance; delete each, and its "
+		    "archive_manifest row, once no database with that id uses it):\n",
+		    (long long)l->n);
+	for (k = 0; k < l->n && k < LEFTOVERS_SHOWN; k++)
+		printf("  %s\n", l->path[k]);
+	if (l->n > LEFTOVERS_SHOWN)
+		printf("  ... and %lld more\n", (long long)(l->n - LEFTOVERS_SHOWN));
 }
 
 int
@@ -363,6 +426,7 @@ main(int argc, char **argv)
 	struct job_status js[sizeof(jobs) / sizeof(jobs[0])];
 	struct job_opts o;
 	struct db db;
+	struct leftovers left;
 	int64_t files = 0, damaged = 0;
 	size_t i, n = sizeof(jobs) / sizeof(jobs[0]);
 	bool healthy = true;
@@ -395,6 +459,8 @@ main(int argc, char **argv)
 	if (rc == J_OK && !a.verify)
 		rc = db_query_int64(&db, "SELECT count(*) FROM archive_manifest WHERE "
 		    "state IN ('done', 'restored')", &files, &(bool){ false });
+	if (rc == J_OK)
+		rc = read_leftovers(&db, o.db_path, &left);
 	if (rc != J_OK) {
 		log_error("%s", db.err);
 		db_close(&db);
@@ -402,9 +468,10 @@ main(int argc, char **argv)
 	}
 	healthy &= damaged == 0;
 	if (a.json)
-		print_json(o.db_path, o.now_ms, js, n, files, damaged, a.verify, healthy);
+		print_json(o.db_path, o.now_ms, js, n, files, damaged, a.verify,
+		    healthy, &left);
 	else
-		print_text(o.db_path, o.now_ms, js, n, files, damaged, a.verify);
+		print_text(o.db_path, o.now_ms, js, n, files, damaged, a.verify, &left);
 	if (db_close(&db) != J_OK) {
 		log_error("%s", db.err);
 		return J_SOFTWARE;

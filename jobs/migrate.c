@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "db.h"
+#include "dbfile.h"
 #include "lock.h"
 #include "log.h"
 #include "runlog.h"
@@ -165,9 +166,12 @@ main(int argc, char **argv)
 		return rc;
 	}
 
-	if ((rc = lock_take(&lock, o.db_path, "migrate", "migrate", err,
-	    sizeof(err))) != J_OK) {
+	/* The lock is on the file itself (lock.h): made empty if missing,
+	 * which SQLite reads as an empty database. */
+	if ((rc = lock_open(&lock, o.db_path, true, err, sizeof(err))) != J_OK ||
+	    (rc = lock_take(&lock, "migrate", "migrate", err, sizeof(err))) != J_OK) {
 		log_error("%s", err);
+		lock_close(&lock);
 		return rc;
 	}
 	if ((rc = db_open(&db, o.db_path, DB_CREATE, o.busy_timeout)) != J_OK ||
@@ -188,10 +192,14 @@ main(int argc, char **argv)
 	} else {
 		rc = upgrade(&db, version, target);
 	}
+	/* The archive id belongs to this file from now on (dbfile.h). */
+	if (rc == J_OK && target >= SCHEMA_REQUIRED &&
+	    (rc = dbfile_claim(&db, lock.fd)) != J_OK)
+		log_error("%s", db.err);
 	if (db_close(&db) != J_OK && rc == J_OK) {
 		log_error("%s", db.err);
 		rc = J_SOFTWARE;
 	}
-	lock_release(&lock);
+	lock_close(&lock);
 	return rc;
 }

@@ -4,6 +4,7 @@
 set -u
 
 : "${JOBS_BIN:?JOBS_BIN must point at the built programs (make test sets it)}"
+TAP_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TAP_N=0
 TAP_FAILED=0
 T=$(mktemp -d "${TMPDIR:-/tmp}/jobs-test.XXXXXX")
@@ -78,3 +79,18 @@ fingerprint() {
 	    FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '${2:-}' ORDER BY name" |
 	    sqlite3 "$1" | md5sum | cut -d' ' -f1
 }
+
+# hold_lock DB JOB [HOLDER]: hold JOB's lock on DB from another process, as
+# HOLDER (default JOB) would, until release_lock; returns once it is held.
+hold_lock() {
+	rm -f "$T/.held"
+	python3 "$TAP_LIB/holdlock.py" "$1" "$2" "${3:-$2}" "$T/.held" &
+	HOLD_PID=$!
+	for _ in $(seq 200); do
+		[ -e "$T/.held" ] && return 0
+		sleep 0.02
+	done
+	echo "Bail out! the lock holder did not start"
+	exit 1
+}
+release_lock() { kill "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null; true; }

@@ -39,7 +39,7 @@ for h in -h --help; do
 	is "$RC" 0 "$h: exit 0"
 	is "$ERR" "" "$h: nothing on stderr"
 	like "$OUT" "^usage: migrate " "$h: usage line first"
-	for code in "64  bad usage" "65  refused because of the data" "66  database missing or not a database" \
+	for code in "64  bad usage" "65  refused because of the data" "66  database missing, not a database, or with more than one hard link" \
 	    "70  internal error" "73  archive cannot be created" "74  I/O error" \
 	    "75  temporary: database busy, or another instance is running" "78  schema not migrated"; do
 		like "$OUT" "  $code" "$h: lists exit code ${code%% *}"

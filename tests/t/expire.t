@@ -416,11 +416,10 @@ is "$RC" 73 "archive dir is a file: exit 73"; like "$ERR" "afile" "... names it"
 is "$(fingerprint "$DB")" "$FPB" "archive dir is a file: nothing changed"
 run $EXP --db "$DB" --archive-dir "$T/missing" --now "$NOW"
 is "$RC" 73 "archive dir missing: exit 73"; unchanged "archive dir missing"
-exec 9>"$DB.$EXP.lock"
-flock -n 9
+hold_lock "$DB" $EXP
 run $EXP --db "$DB" --archive-dir "$T/ab" --now "$NOW"
 is "$RC" 75 "lock held: exit 75"; like "$ERR" "already running" "lock held: says so"; unchanged "lock held"
-exec 9>&-
+release_lock
 run $EXP --db "$DB" --archive-dir "$T/ab" --now "$NOW"
 is "$RC" 0 "lock released: the next run works"
 is "$(ids "$DB")" "$MIXED_KEPT" "... and expires the same set"

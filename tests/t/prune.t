@@ -731,13 +731,17 @@ like "$ERR" "migrate" "unmigrated database: says to run migrate"
 is "$(fingerprint v1.db)" "$fp1" "unmigrated database: unchanged"
 run archive_logs --db v1.db --archive-dir codes
 is "$RC" 78 "archive_logs, unmigrated database: exit 78"
-flock codes.db.prune_events.lock "$JOBS_BIN/prune_events" --db codes.db --archive-dir codes --now "$NOW" >"$T/.out" 2>"$T/.err"
-is "$?" 75 "lock held: exit 75"
-like "$(cat "$T/.err")" "already running" "lock held: says another instance is running"
+hold_lock codes.db prune_events
+run prune_events --db codes.db --archive-dir codes --now "$NOW"
+is "$RC" 75 "lock held: exit 75"
+like "$ERR" "already running" "lock held: says another instance is running"
 is "$(fingerprint codes.db)|$(nfiles codes)" "$fp|0" "lock held: nothing changed"
-flock codes.db.archive_logs.lock "$JOBS_BIN/archive_logs" --db codes.db --archive-dir codes --now "$NOW" >/dev/null 2>&1
-is "$?" 75 "archive_logs, lock held: exit 75"
-flock codes.db.archive_logs.lock "$JOBS_BIN/prune_events" --db codes.db --archive-dir codes --now "$NOW" -q
-is "$?" 0 "the lock is per job: prune_events runs while archive_logs' lock is held"
+release_lock
+hold_lock codes.db archive_logs
+run archive_logs --db codes.db --archive-dir codes --now "$NOW"
+is "$RC" 75 "archive_logs, lock held: exit 75"
+run prune_events --db codes.db --archive-dir codes --now "$NOW" -q
+is "$RC" 0 "the lock is per job: prune_events runs while archive_logs' lock is held"
+release_lock
 
 done_testing

@@ -96,12 +96,14 @@ F=$(find B -name '*.jsonl.gz' | sort | head -1)
 DAY=$(echo "$F" | sed 's/.*date=\([0-9-]*\).*/\1/')
 FIRST=$(zcat "$F" | head -1 | jq -r .id)
 N=$(zcat "$F" | wc -l)
-q b.db "INSERT INTO analytics_events (id, event_type, created_at) VALUES ($FIRST, 'app', '2025-10-01 00:00:00')"
+# The same row back in the table (identical, typeof included) is skipped;
+# the same id with other content is a conflict (section 3a).
+q b.db "ATTACH 'src.db' AS o; INSERT INTO analytics_events SELECT * FROM o.analytics_events WHERE id = $FIRST"
 restore b.db --file "$F"
 is "$RC" 0 "--file exit 0"
 like "$OUT" "restored $((N - 1)) rows of analytics_events from 1 files; 1 rows were already in the table" \
-    "a row whose id is already present is skipped and counted"
-is "$(q b.db "SELECT event_type FROM analytics_events WHERE id = $FIRST")" app "the present row is left as it was"
+    "a row already present with the same content is skipped and counted"
+is "$(q b.db "SELECT count(*) FROM analytics_events WHERE id = $FIRST")" 1 "the present row is there once"
 restore b.db --file "$F"
 like "$RC|$ERR" "^65\|restore_archive: archive '$F': No such file" \
     "--file of the old path, after its file moved to _restored/: 65, named"
@@ -115,6 +117,27 @@ want=$(q b.db "SELECT coalesce(sum(rows), 0) FROM archive_manifest WHERE state =
 is "$RC|$((after - before + N))" "0|$want" "--date restores exactly the rest of that day's files"
 is "$(q b.db "SELECT count(*) FROM archive_manifest WHERE state = 'restored' AND day <> '$DAY'")" 0 \
     "--date touches no other day"
+
+# --- 3a. an id the table reused, with other content: that file is refused --------
+# SQLite gives an emptied table's ids out again: the archived row and the
+# new one are different rows, and neither may end up nowhere.
+G=$(find B -path '*date=*' -not -path '*_restored*' -name '*.jsonl.gz' | sort | tail -1)
+GID=$(zcat "$G" | sed -n 2p | jq -r .id)
+q b.db "INSERT INTO analytics_events (id, event_type, created_at) VALUES ($GID, 'app', '2025-10-01 00:00:00')"
+fpb=$(fingerprint b.db)
+restore b.db --file "$G" --dry-run
+like "$RC|$ERR" "^65\|restore_archive: archive '.*$(basename "$G")': 1 of its rows have ids that analytics_events now holds with other content \(ids $GID\)" \
+    "reused id, --dry-run: 65, the file and the id named"
+restore b.db --file "$G"
+like "$RC|$ERR" "^65\|restore_archive: archive '.*$(basename "$G")': 1 of its rows have ids that analytics_events now holds with other content \(ids $GID\).*stays where it is" \
+    "reused id: 65, the file and the id named"
+is "$(fingerprint b.db)|$(test -f "$G"; echo $?)" "$fpb|0" "reused id: nothing restored, the file stays in the live tree"
+is "$(q b.db "SELECT event_type FROM analytics_events WHERE id = $GID")|$(zcat "$G" | grep -c "\"id\":$GID,")" "app|1" \
+    "reused id: the new row stays in the table, the archived one in its file"
+restore b.db --table analytics_events
+like "$RC|$ERR" "^65\|.*$(basename "$G")" "reused id, a whole table: refused (65), naming the file"
+is "$(fingerprint b.db)" "$fpb" "reused id, a whole table: nothing restored"
+q b.db "DELETE FROM analytics_events WHERE id = $GID"
 echo garbage >other.jsonl.gz
 restore b.db --file other.jsonl.gz
 like "$RC|$ERR" "^65\|restore_archive: archive '.*other.jsonl.gz' is not in this database's archive_manifest" \
@@ -187,18 +210,15 @@ is "$RC" 66 "a missing database: 66"
 cp src.db l.db
 mkdir L
 prune l.db --archive-dir L
-flock l.db.prune_events.lock sleep 1.5 &
-sleep 0.3
+hold_lock l.db prune_events
 restore l.db --table analytics_events
 like "$RC|$ERR" "^75\|.*prune_events" "prune_events running: restore exits 75 at once"
-wait
-printf 'restore_archive 4242\n' >l.db.prune_events.lock
-flock l.db.prune_events.lock sleep 1.5 &
-sleep 0.3
+release_lock
+hold_lock l.db prune_events restore_archive
 run prune_events --db l.db --now "$NOW" --archive-dir L
-like "$RC|$ERR" "^75\|prune_events: restore_archive \(pid 4242\) is running on 'l.db' and holds prune_events's lock" \
+like "$RC|$ERR" "^75\|prune_events: restore_archive is running on 'l.db' and holds prune_events's lock" \
     "a restore running: prune_events exits 75 and names it"
-wait
+release_lock
 q l.db "ALTER TABLE analytics_events DROP COLUMN extra"
 restore l.db --table analytics_events
 like "$RC|$ERR" "^65\|.*column \"extra\" is not in table analytics_events" \

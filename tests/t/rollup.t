@@ -586,13 +586,11 @@ is "$RC" 78 "unmigrated (version 1) database: exit 78"
 like "$ERR" "migrate" "unmigrated database: says to run migrate"
 is "$(fingerprint v1.db)" "$fp1" "unmigrated database: unchanged"
 
-flock -n db.rollup_daily.lock -c 'sleep 2' &
-holder=$!
-for _ in $(seq 50); do flock -n db.rollup_daily.lock true || break; sleep 0.05; done
+hold_lock db rollup_daily
 run rollup_daily --db db --now "$NOW"
 is "$RC" 75 "lock held by another instance: exit 75"
 like "$ERR" "already running" "lock held: says another instance is running"
-wait "$holder"
+release_lock
 is "$(fingerprint db)" "$fp" "lock held: database unchanged"
 
 # --- 10. unique counts, ties and the top-10 cut, by hand ---------------------------
