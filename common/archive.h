@@ -27,8 +27,9 @@
  * the commit leaves the rows deleted and their file durable and 'done'.  The
  * DELETE and the 'done' flip are one transaction, so no state has a row both
  * deleted and unarchived, or archived twice.  Recovery only removes files its
- * own manifest names as 'writing': another database sharing the directory,
- * even a copy of this one, is never touched.
+ * own manifest names as 'writing' and whose names carry one of its own ids:
+ * another database sharing the directory is never touched, and neither is
+ * the original of a copy (whose manifest the copy carries: dbfile.h).
  *
  * Write transactions hold one batch: the app waits at most that long.  By
  * default a batch is the job's default size or fewer, while transactions run
