@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "db.h"
 #include "dbfile.h"
 #include "log.h"
@@ -183,7 +184,11 @@ wal_hook(void *arg, sqlite3 *h, const char *schema, int frames)
 
 	(void)h;
 	(void)schema;
-	db->wal_frames = frames;
+	/* The most one of our commits added (with any app frames in between):
+	 * the next one is not let past the bound (wal_make_room()). */
+	if (frames - db->wal_log > db->wal_grow)
+		db->wal_grow = frames - db->wal_log;
+	db->wal_frames = db->wal_log = frames;
 	return SQLITE_OK;
 }
 
@@ -195,6 +200,7 @@ db_open(struct db *db, const char *path, enum db_mode mode, long busy_ms)
 
 	memset(db, 0, sizeof(*db));
 	db->path = path;
+	db->busy_ms = busy_ms;
 	if (mode != DB_CREATE) {
 		if (stat(path, &st) != 0)
 			return db_fail_msg(db, J_NOINPUT, errno == ENOENT ?
@@ -250,8 +256,20 @@ db_open(struct db *db, const char *path, enum db_mode mode, long busy_ms)
 	/* We checkpoint ourselves, after each commit (db_commit), instead of
 	 * SQLite doing it inside COMMIT: same work, but the write lock is
 	 * already released, so the app never waits for it. */
-	if (mode != DB_READ)
+	if (mode != DB_READ) {
+		int64_t page = 0;
+
 		sqlite3_wal_hook(db->h, wal_hook, db);
+		if ((rc = db_query_int64(db, "PRAGMA page_size", &page, NULL)) != J_OK) {
+			db_close(db);
+			return rc;
+		}
+		/* A WAL file is a 32-byte header, then frames of a 24-byte
+		 * header and a page. */
+		db->wal_bound_kb = cli_test_knob("JOBS_TEST_WAL_BOUND_KB",
+		    DB_WAL_BOUND_BYTES / 1024);
+		db->wal_bound = (int)((db->wal_bound_kb * 1024 - 32) / (page + 24));
+	}
 	if (tsql_register(db->h) != SQLITE_OK) {
 		rc = db_fail(db, sqlite3_errcode(db->h), "cannot register functions");
 		db_close(db);
@@ -368,10 +386,89 @@ db_finalize(sqlite3_stmt **st)
 	*st = NULL;
 }
 
+/* Sleep ms milliseconds. */
+static void
+nap(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Wait until the WAL can start over (see DB_WAL_BOUND_BYTES in db.h for the
+ * steps and why).  J_OK at once while our last commit left it within bound.
+ */
+static int
+wal_make_room(struct db *db)
+{
+	int64_t start = db_mono_ms(), waited, pause = 1;
+	int log = -1, ckpt = -1, rc;
+
+	if (db->wal_bound <= 0 || db->wal_log + db->wal_grow <= db->wal_bound ||
+	    db->wal_gave_up)
+		return J_OK;
+	for (;;) {
+		rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, &log, &ckpt);
+		if (rc == SQLITE_OK && log == ckpt) {
+			sqlite3_busy_timeout(db->h, 0);
+			rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
+			    SQLITE_CHECKPOINT_RESTART, &log, &ckpt);
+			sqlite3_busy_timeout(db->h, (int)db->busy_ms);
+			if (rc == SQLITE_OK)
+				break;
+		}
+		if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY &&
+		    (rc & 0xff) != SQLITE_LOCKED)
+			return db_fail(db, rc, "cannot checkpoint its write-ahead log");
+		if (db_mono_ms() - start >= db->busy_ms) {
+			db->wal_gave_up = true;
+			snprintf(db->err, sizeof(db->err), "database '%s': its "
+			    "write-ahead log stayed past its bound (%lld kB) for %ld ms "
+			    "(a reader holds an old snapshot, so it cannot start over); "
+			    "stopped after the last committed batch: run again once that "
+			    "reader is done", db->path, (long long)db->wal_bound_kb,
+			    db->busy_ms);
+			db->rc = SQLITE_BUSY;
+			return J_TEMPFAIL;
+		}
+		nap(pause);
+		pause = pause * 2 > 50 ? 50 : pause * 2;
+	}
+	waited = db_mono_ms() - start;
+	db->wal_log = 0;	/* the next commit's hook says how long it is */
+	db->wal_waits++;
+	db->wal_waited += waited;
+	log_debug("the write-ahead log was past its bound (%lld kB): waited "
+	    "%lld ms for a checkpoint to let it start over",
+	    (long long)db->wal_bound_kb, (long long)waited);
+	return J_OK;
+}
+
+/* See DB_YIELD_BURST_MS. */
+static void
+yield_to_app(struct db *db)
+{
+	int64_t due;
+
+	if (db->burst < DB_YIELD_BURST_MS)
+		return;
+	due = db->write_ended + DB_YIELD_PAUSE_MS - db_mono_ms();
+	if (due > 0)
+		nap(due);
+	db->burst = 0;
+}
+
 int
 db_begin(struct db *db)
 {
-	int rc = db_exec(db, "BEGIN IMMEDIATE");
+	int rc = wal_make_room(db);
+
+	if (rc != J_OK)
+		return rc;
+	yield_to_app(db);
+	rc = db_exec(db, "BEGIN IMMEDIATE");
 
 	db->committed = false;
 	if (rc == J_OK) {
@@ -391,7 +488,12 @@ note_write_end(struct db *db)
 		    (long long)held);
 	if (held > db->longest_write)
 		db->longest_write = held;
+	/* A pause before this transaction started the burst over. */
+	if (db->write_started - db->write_ended >= DB_YIELD_PAUSE_MS)
+		db->burst = 0;
+	db->burst += held;
 	db->last_write = held;
+	db->write_ended = db_mono_ms();
 	db->in_write = false;
 }
 

@@ -230,6 +230,9 @@ job_end(struct job *j, int rc, bool stopped, const char *summary)
 	else
 		log_error("%s", summary);
 	log_debug("longest write transaction: %lld ms", (long long)j->db.longest_write);
+	if (j->db.wal_waits > 0)
+		log_debug("waited %lld ms in all, %d times, for the write-ahead log "
+		    "to start over", (long long)j->db.wal_waited, j->db.wal_waits);
 	j->run.quiet = rc != J_OK;
 	runlog_finish(&j->run, rc, stopped, summary);
 	if (!j->o->dry_run && rc != J_TEMPFAIL)
