@@ -52,6 +52,7 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 	j->name = name;
 	j->o = o;
 	j->lock.fd = -1;
+	j->ngauges = 0;
 	j->started = db_mono_ms();
 	/* A file size limit (ulimit -f) must give EFBIG, reported as an I/O
 	 * error with nothing lost, not kill the process halfway. */
@@ -70,7 +71,8 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 		log_error("%s", err);
 		/* Another instance runs: its metrics are the ones to keep. */
 		if (rc != J_TEMPFAIL)
-			job_metrics(name, o, NULL, rc, 0, 0, job_seconds(j));
+			job_metrics(name, o, NULL, rc, 0, 0, job_seconds(j),
+			    NULL, 0);
 		lock_close(&j->lock);
 		return rc;
 	}
@@ -92,7 +94,7 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 		log_error("%s", j->db.err);
 		if (!o->dry_run)
 			job_metrics(name, o, j->db.h ? &j->db : NULL, rc, 0, 0,
-			    job_seconds(j));
+			    job_seconds(j), NULL, 0);
 		db_close(&j->db);
 		lock_close(&j->lock);
 	}
@@ -159,8 +161,27 @@ last_success(struct db *db, const char *job)
 }
 
 void
+job_gauge(struct job *j, const char *name, const char *help, double value)
+{
+	size_t i;
+
+	for (i = 0; i < j->ngauges; i++)
+		if (strcmp(j->gauges[i].name, name) == 0)
+			break;
+	if (i == JOB_GAUGES_MAX) {
+		log_debug("internal error: no room for gauge %s (at most %d)",
+		    name, JOB_GAUGES_MAX);
+		return;
+	}
+	j->gauges[i] = (struct job_gauge){ name, help, value };
+	if (i == j->ngauges)
+		j->ngauges++;
+}
+
+void
 job_metrics(const char *job, const struct job_opts *o, struct db *db, int rc,
-    int64_t rows, int64_t bytes, double seconds)
+    int64_t rows, int64_t bytes, double seconds, const struct job_gauge *gauges,
+    size_t n)
 {
 	static const char *const help[][3] = {
 		{ "last_run_timestamp_seconds", "gauge", "When the last run ended (Unix time)." },
@@ -209,6 +230,11 @@ job_metrics(const char *job, const struct job_opts *o, struct db *db, int rc,
 		    "shop_job_%s{job=\"%s\"} %.15g\n", help[i][0], help[i][2],
 		    help[i][0], help[i][1], help[i][0], job, v[i]);
 	}
+	for (i = 0; gauges != NULL && i < n; i++)
+		fprintf(f, "# HELP shop_job_%s %s\n# TYPE shop_job_%s gauge\n"
+		    "shop_job_%s{job=\"%s\"} %.15g\n", gauges[i].name,
+		    gauges[i].help, gauges[i].name, gauges[i].name, job,
+		    gauges[i].value);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
 		log_warn("cannot write metrics file '%s': %s", tmp, strerror(errno));
 		fclose(f);
@@ -239,7 +265,7 @@ job_end(struct job *j, int rc, bool stopped, const char *summary)
 		record_outcome(j, rc, summary);
 	if (!j->o->dry_run)
 		job_metrics(j->name, j->o, &j->db, rc, j->run.rows, j->run.bytes,
-		    job_seconds(j));
+		    job_seconds(j), j->gauges, j->ngauges);
 	if (db_close(&j->db) != J_OK && rc == J_OK) {
 		log_error("%s", j->db.err);
 		rc = J_SOFTWARE;

@@ -14,6 +14,15 @@
 #include "lock.h"
 #include "runlog.h"
 
+/* A job's own gauge in its metrics file, beside the standard ones. */
+struct job_gauge {
+	const char *name;	/* after "shop_job_": [a-z_]+, a constant */
+	const char *help;	/* one line, a constant */
+	double value;
+};
+
+#define JOB_GAUGES_MAX	8
+
 struct job {
 	const char *name;
 	const struct job_opts *o;
@@ -21,6 +30,8 @@ struct job {
 	struct db db;
 	struct runlog run;
 	int64_t started;	/* monotonic ms */
+	struct job_gauge gauges[JOB_GAUGES_MAX];	/* job_gauge() */
+	size_t ngauges;
 };
 
 /* Returns J_OK, or the status to exit with (already logged). */
@@ -40,12 +51,25 @@ int job_begin(struct job *j, const char *name, const struct job_opts *o);
 int job_end(struct job *j, int rc, bool stopped, const char *summary);
 
 /*
+ * Record one gauge of the job's own (a count its run found, say) for the
+ * metrics file job_end() writes: "shop_job_<name>{job="<job>"} value" after
+ * the standard ones, with its HELP and TYPE lines.  name and help are kept,
+ * not copied: pass constants.  A second call with the same name replaces the
+ * value; past JOB_GAUGES_MAX names the gauge is left out (a bug, logged).
+ */
+void job_gauge(struct job *j, const char *name, const char *help, double value);
+
+/*
  * Write o->metrics_file (if set) for a run of job that ended with rc:
  * Prometheus textfile-collector format, replaced atomically (a temporary
- * file in the same directory, then rename).  A failure is a warning only.
+ * file in the same directory, then rename).  The standard gauges come
+ * first (the first line is what job_metrics_check() looks for), then the
+ * n gauges of the job's own (gauges may be NULL with n 0).  A failure is a
+ * warning only.
  */
 void job_metrics(const char *job, const struct job_opts *o, struct db *db,
-    int rc, int64_t rows, int64_t bytes, double seconds);
+    int rc, int64_t rows, int64_t bytes, double seconds,
+    const struct job_gauge *gauges, size_t n);
 
 /*
  * A --metrics-file path may be replaced only if it is missing or one of the

@@ -2,7 +2,8 @@
  * jobs_status: what the jobs did and how far behind they are, read from the
  * database alone (job_runs, jobs_meta, rollup_days, archive_manifest and the
  * tables themselves), never writing.  --check turns it into a monitoring
- * probe: exit 1 when a scheduled job is overdue, failed or died.
+ * probe: exit 1 when a scheduled job is overdue, failed or died, or when
+ * reconcile_stock's last check found stock drift that was not fixed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "restore.h"
 #include "schema.h"
 #include "status.h"
+#include "stock.h"
 #include "timefmt.h"
 #include "tsprobe.h"
 
@@ -30,7 +32,7 @@ struct args {
 };
 
 static const struct cli_option options[] = {
-	{ "check", NULL, OPT_CHECK, "exit 1 if a job is overdue, failed or died (a monitoring probe)" },
+	{ "check", NULL, OPT_CHECK, "exit 1 if a job is overdue, failed or died, or stock drift is unfixed" },
 	{ "json", NULL, OPT_JSON, "print one JSON object instead of the table" },
 	{ "verify-archives", NULL, OPT_VERIFY, "read every archive file the manifest lists and check it" },
 	{ "max-age", "HOURS", OPT_MAX_AGE, "a job is overdue with no success for this long (default 26)" },
@@ -69,6 +71,14 @@ handle(void *ctx, int key, const char *arg, char *err, size_t size)
 	}
 }
 
+/* reconcile_stock's last outcome (STOCK_STATE_KEY in jobs_meta, stock.h). */
+struct drift {
+	bool known;			/* a check has recorded it */
+	char checked_at[32];
+	bool complete;			/* it checked every product */
+	int64_t products, drifted, fixed, oversold, orphan_moves, orphan_products;
+};
+
 /* One job's line of the report. */
 struct job_status {
 	const char *job;
@@ -82,6 +92,7 @@ struct job_status {
 	char last_success[32];		/* "" if never */
 	int64_t behind;			/* backlog count, -1 if not applicable */
 	const char *behind_what;
+	struct drift drift;		/* reconcile_stock's last check */
 	char problem[1200];		/* "" if healthy */
 };
 
@@ -162,6 +173,38 @@ read_outcome(struct db *db, struct job_status *s)
 	return rc;
 }
 
+/* The drift reconcile_stock's last run left (not a check yet: !known). */
+static int
+read_drift(struct db *db, struct drift *d)
+{
+	sqlite3_stmt *st = NULL;
+	bool row;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = db_prepare(db, &st, "SELECT json_extract(value, '$.checked_at'), "
+	    "json_extract(value, '$.complete'), json_extract(value, '$.products'), "
+	    "json_extract(value, '$.drifted'), json_extract(value, '$.fixed'), "
+	    "json_extract(value, '$.oversold'), json_extract(value, '$.orphan_moves'), "
+	    "json_extract(value, '$.orphan_products') FROM jobs_meta "
+	    "WHERE key = :k AND json_valid(value)");
+	if (rc == J_OK)
+		rc = db_bind_text(db, st, ":k", STOCK_STATE_KEY);
+	if (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK && row) {
+		d->known = true;
+		text_of(st, 0, d->checked_at, sizeof(d->checked_at));
+		d->complete = sqlite3_column_int64(st, 1) != 0;
+		d->products = sqlite3_column_int64(st, 2);
+		d->drifted = sqlite3_column_int64(st, 3);
+		d->fixed = sqlite3_column_int64(st, 4);
+		d->oversold = sqlite3_column_int64(st, 5);
+		d->orphan_moves = sqlite3_column_int64(st, 6);
+		d->orphan_products = sqlite3_column_int64(st, 7);
+	}
+	db_finalize(&st);
+	return rc;
+}
+
 static int
 read_backlog(struct db *db, const struct args *a, int64_t now, struct job_status *s)
 {
@@ -200,6 +243,14 @@ read_backlog(struct db *db, const struct args *a, int64_t now, struct job_status
 		return archive_count_before(db, "product_reservations", "expires_at", now + 1,
 		    &s->behind);
 	}
+	if (strcmp(s->job, "reconcile_stock") == 0) {
+		int rc = read_drift(db, &s->drift);
+
+		s->behind_what = "products drifted from the ledger";
+		if (rc == J_OK && s->drift.known)
+			s->behind = s->drift.drifted - s->drift.fixed;
+		return rc;
+	}
 	return J_OK;
 }
 
@@ -236,6 +287,12 @@ judge(const struct args *a, int64_t now, struct job_status *s)
 	else if (now - ok > max_age)
 		snprintf(s->problem, sizeof(s->problem), "overdue: last success at "
 		    "%s, over %ld hours ago", s->last_success, a->max_age_h);
+	else if (s->drift.known && s->drift.drifted > s->drift.fixed)
+		snprintf(s->problem, sizeof(s->problem), "the check at %s found %lld "
+		    "products whose stock drifted from the ledger, not fixed: see "
+		    "reconcile_stock, reconcile_stock --product ID, then "
+		    "reconcile_stock --fix", s->drift.checked_at,
+		    (long long)(s->drift.drifted - s->drift.fixed));
 }
 
 #define LEFTOVERS_SHOWN	10
@@ -326,6 +383,22 @@ print_json(const char *db_path, int64_t now, const struct job_status *js, size_t
 		} else {
 			printf("\"behind\":null,");
 		}
+		if (s->drift.known) {
+			printf("\"drift\":{\"checked_at\":");
+			json_str(s->drift.checked_at);
+			printf(",\"complete\":%s,"
+			    "\"products\":%lld,\"drifted\":%lld,\"fixed\":%lld,"
+			    "\"unfixed\":%lld,\"oversold\":%lld,\"orphan_moves\":%lld,"
+			    "\"orphan_products\":%lld},",
+			    s->drift.complete ? "true" : "false",
+			    (long long)s->drift.products, (long long)s->drift.drifted,
+			    (long long)s->drift.fixed,
+			    (long long)(s->drift.drifted - s->drift.fixed),
+			    (long long)s->drift.oversold, (long long)s->drift.orphan_moves,
+			    (long long)s->drift.orphan_products);
+		} else if (strcmp(s->job, "reconcile_stock") == 0) {
+			printf("\"drift\":null,");
+		}
 		printf("\"problem\":");
 		if (s->problem[0])
 			json_str(s->problem);
@@ -346,6 +419,27 @@ print_json(const char *db_path, int64_t now, const struct job_status *js, size_t
 		json_str(l->path[k]);
 	}
 	printf("]}}\n");
+}
+
+/* The stock ledger line under the table (reconcile_stock only). */
+static void
+print_drift(const struct job_status *s)
+{
+	const struct drift *d = &s->drift;
+
+	if (strcmp(s->job, "reconcile_stock") != 0)
+		return;
+	if (!d->known) {
+		printf("\nstock ledger: never checked (reconcile_stock)\n");
+		return;
+	}
+	printf("\nstock ledger: checked %lld products%s at %s:\n  %lld drifted "
+	    "from the ledger (%lld fixed, %lld not), %lld oversold, %lld orphan "
+	    "moves naming %lld missing products\n", (long long)d->products,
+	    d->complete ? "" : " (stopped before the end)", d->checked_at,
+	    (long long)d->drifted, (long long)d->fixed,
+	    (long long)(d->drifted - d->fixed), (long long)d->oversold,
+	    (long long)d->orphan_moves, (long long)d->orphan_products);
 }
 
 static void
@@ -377,6 +471,8 @@ print_text(const char *db_path, int64_t now, const struct job_status *js, size_t
 		else
 			printf("-\n");
 	}
+	for (i = 0; i < n; i++)
+		print_drift(&js[i]);
 	printf("\narchives: %lld files in the manifest", (long long)files);
 	if (verified)
 		printf(", %lld damaged", (long long)damaged);
@@ -410,7 +506,8 @@ int
 main(int argc, char **argv)
 {
 	static const char *const jobs[] = { "rollup_daily", "prune_events",
-	    "archive_logs", "expire_reservations", "restore_archive" };
+	    "archive_logs", "expire_reservations", "reconcile_stock",
+	    "restore_archive" };
 	static const char *const tables[] = { "analytics_events", "system_logs",
 	    "product_reservations" };
 	struct args a = { false, false, false, DEFAULT_MAX_AGE_H, 90, 30 };
@@ -418,9 +515,10 @@ main(int argc, char **argv)
 		"jobs_status", "[--db PATH] [--check] [--json] [--verify-archives] [options]",
 		"Show, per job, the last run (time, result, rows, duration) and how far\n"
 		"behind it is (days not rolled up, rows past retention, expired\n"
-		"reservations waiting).  Reads only; takes no lock.  With --check, exit 1\n"
-		"when a scheduled job is overdue, its last run failed or died, or an\n"
-		"archive is damaged (with --verify-archives).",
+		"reservations waiting, products drifted from the stock ledger).  Reads\n"
+		"only; takes no lock.  With --check, exit 1 when a scheduled job is\n"
+		"overdue, its last run failed or died, the last stock check found drift\n"
+		"that was not fixed, or an archive is damaged (with --verify-archives).",
 		CLI_NOW, 0, options, handle, &a,
 	};
 	struct job_status js[sizeof(jobs) / sizeof(jobs[0])];

@@ -43,6 +43,17 @@ sqlite3 -header -column $db "$q"
 "$bin/expire_reservations" --db $db --now $now --archive-dir demo/archive
 sqlite3 -header -column $db "$q"
 
+step "reconcile_stock: stock the app changed without a move, found, explained and fixed"
+# The app sells product 11 through the ledger (a move and the stock, in one
+# transaction), then sells 2 of product 12 (stock 1) without booking a move.
+sqlite3 $db "BEGIN; UPDATE products SET stock_quantity = stock_quantity - 1 WHERE id = 11;
+  INSERT INTO stock_moves (product_id, qty_change, reason) VALUES (11, -1, 'sale'); COMMIT;
+  UPDATE products SET stock_quantity = stock_quantity - 2 WHERE id = 12;"
+"$bin/reconcile_stock" --db $db
+"$bin/reconcile_stock" --db $db --product 12
+"$bin/reconcile_stock" --db $db --fix
+"$bin/reconcile_stock" --db $db --product 12 | tail -n 2
+
 step "restore_archive: one archived day back into analytics_events, then out again"
 day=$(basename "$(dirname "$f")" | sed 's/date=//')
 "$bin/restore_archive" --db $db --table analytics_events --date "$day"

@@ -76,6 +76,8 @@ is "$RC" 0 "prune_events ran"
 run archive_logs --db s.db --now "$NOW" --archive-dir A -q
 run expire_reservations --db s.db --now "$NOW" --archive-dir A -q
 is "$RC" 0 "expire_reservations ran"
+run reconcile_stock --db s.db --fix -q
+is "$RC" 0 "reconcile_stock ran (and booked product 1's stock, which has no moves)"
 status s.db --check
 is "$RC" 0 "--check right after every job succeeded: exit 0"
 like "$OUT" "no problems" "... and says so"
@@ -83,7 +85,7 @@ like "$OUT" "prune_events +[0-9-]+ [0-9:]+ +ok +7 " "prune_events: last run ok, 
 status s.db --check --json --now "$NOW"
 is "$(printf '%s' "$OUT" | jq -r '[.healthy, (.jobs[] | select(.job == "prune_events") | .last_run.rows, .last_run.exit_code, .behind.count)] | join(" ")')" \
     "true 7 0 0" "--json: healthy, prune_events 7 rows, exit 0, nothing behind"
-is "$(printf '%s' "$OUT" | jq -r '.jobs | length')" 5 "--json: one entry per job"
+is "$(printf '%s' "$OUT" | jq -r '.jobs | length')" 6 "--json: one entry per job"
 
 # --- overdue, failed, died -----------------------------------------------------------
 later=$(date -u -d '+30 hours' +%Y-%m-%dT%H:%M:%SZ)
