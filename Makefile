@@ -35,7 +35,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 endif
 
 PROGRAMS  := migrate rollup_daily prune_events archive_logs expire_reservations \
-             restore_archive jobs_status reconcile_stock
+             restore_archive jobs_status reconcile_stock retire_table
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:common/%.c=$(BUILD)/common/%.o) $(BUILD)/sql_embed.o
 LIB       := $(BUILD)/libjobs.a

@@ -29,14 +29,47 @@
 
 struct table_def {
 	const char *table, *column;
+	bool retired;		/* every row goes, read by id (archive_all()) */
 };
 
 /* The only tables the archiver touches: names never come from input. */
 static const struct table_def tables[] = {
-	{ "analytics_events", "created_at" },
-	{ "system_logs", "created_at" },
-	{ "product_reservations", "expires_at" },
+	{ "analytics_events", "created_at", false },
+	{ "system_logs", "created_at", false },
+	{ "product_reservations", "expires_at", false },
+	{ "analytics", "created_at", true },
 };
+
+/* The "day" of rows whose time cannot be read (retire_table only). */
+#define NO_DAY	INT64_MIN
+
+/* A day's partition name: YYYY-MM-DD, or Hive's name for an unknown value. */
+static void
+day_name(int64_t day_ms, char out[32])
+{
+	if (day_ms == NO_DAY)
+		snprintf(out, 32, "%s", ARCHIVE_NO_DAY);
+	else
+		ts_format_day(day_ms, out);
+}
+
+/*
+ * Bind a batch's interval: [lo, hi), or NULL for NO_DAY, which the
+ * statements read as "rows whose time cannot be read" (see stmts_prepare()).
+ */
+static int
+bind_interval(struct archiver *a, sqlite3_stmt *st, int64_t lo, int64_t hi)
+{
+	int i = sqlite3_bind_parameter_index(st, ":lo"), k = sqlite3_bind_parameter_index(st, ":hi");
+
+	if (i == 0 || k == 0)
+		return J_SOFTWARE;
+	if (lo == NO_DAY)
+		i = sqlite3_bind_null(st, i) | sqlite3_bind_null(st, k);
+	else
+		i = sqlite3_bind_int64(st, i, lo) | sqlite3_bind_int64(st, k, hi);
+	return i == SQLITE_OK ? J_OK : db_fail(a->db, sqlite3_errcode(a->db->h), "bind failed");
+}
 
 struct batch {
 	int64_t *ids;			/* ascending */
@@ -132,6 +165,7 @@ archive_open(struct archiver *a, struct db *db, struct runlog *run,
 		if (strcmp(tables[i].table, table) == 0) {
 			a->table = tables[i].table;
 			a->column = tables[i].column;
+			a->retired = tables[i].retired;
 		}
 	if (a->table == NULL)
 		return J_SOFTWARE;
@@ -369,6 +403,11 @@ prepare_owned(struct archiver *a, sqlite3_stmt **st, char *sql)
 	return rc;
 }
 
+/* A row is due in [:lo, :hi), or, with both NULL (NO_DAY), when its time
+ * cannot be read; the column's name thrice. */
+#define DUE	"CASE WHEN :lo IS NULL THEN ts_ms(\"%w\") IS NULL ELSE " \
+		"ts_ms(\"%w\") >= :lo AND ts_ms(\"%w\") < :hi END"
+
 static int
 stmts_prepare(struct archiver *a, struct stmts *s)
 {
@@ -383,9 +422,8 @@ stmts_prepare(struct archiver *a, struct stmts *s)
 	/* The time test again: the row may have changed since its id was read. */
 	if (rc == J_OK)
 		rc = prepare_owned(a, &s->by_id, sqlite3_mprintf("SELECT * FROM \"%w\" "
-		    "WHERE id = :id AND ts_ms(\"%w\") >= :lo AND ts_ms(\"%w\") < :hi%s%s%s",
-		    a->table, a->column, a->column, f ? " AND (" : "", f ? f : "",
-		    f ? ")" : ""));
+		    "WHERE id = :id AND " DUE "%s%s%s", a->table, a->column, a->column,
+		    a->column, f ? " AND (" : "", f ? f : "", f ? ")" : ""));
 	/* One statement deletes a batch.  With an archive every row must be
 	 * exactly the archived one (commit_batch compares digests); without,
 	 * a row is deleted only if it is still due, as by_id tests. */
@@ -395,10 +433,12 @@ stmts_prepare(struct archiver *a, struct stmts *s)
 		    a->table));
 	else if (rc == J_OK)
 		rc = prepare_owned(a, &s->del, sqlite3_mprintf("DELETE FROM \"%w\" "
-		    "WHERE id IN (SELECT value FROM json_each(:ids)) AND ts_ms(\"%w\") "
-		    ">= :lo AND ts_ms(\"%w\") < :hi%s%s%s RETURNING id", a->table,
-		    a->column, a->column, f ? " AND (" : "", f ? f : "", f ? ")" : ""));
-	if (rc == J_OK)
+		    "WHERE id IN (SELECT value FROM json_each(:ids)) AND " DUE
+		    "%s%s%s RETURNING id", a->table, a->column, a->column, a->column,
+		    f ? " AND (" : "", f ? f : "", f ? ")" : ""));
+	/* A retired table has no index on its time, and its unreadable rows
+	 * are archived too (archive_all()). */
+	if (rc == J_OK && !a->retired)
 		rc = prepare_owned(a, &s->unreadable, sqlite3_mprintf("SELECT count(*) "
 		    "FROM \"%w\" INDEXED BY \"idx_%w_%w\" WHERE ts_ms(\"%w\") IS NULL",
 		    a->table, a->table, a->column, a->column));
@@ -595,8 +635,7 @@ read_batch(struct archiver *a, struct stmts *s, const struct day_ids *d,
 	b->hi = hi;
 	if (end > d->n)
 		end = d->n;
-	if ((rc = db_bind_int64(a->db, s->by_id, ":lo", lo)) != J_OK ||
-	    (rc = db_bind_int64(a->db, s->by_id, ":hi", hi)) != J_OK)
+	if ((rc = bind_interval(a, s->by_id, lo, hi)) != J_OK)
 		return rc;
 	/* Without an archive there is nothing to write first: the commit reads
 	 * each row, still due or not, inside its own transaction. */
@@ -677,9 +716,8 @@ commit_batch(struct archiver *a, struct stmts *s, const struct batch *b,
 		rc = a->hooks.on_batch(a, b->id_list.p, b->lo, b->hi);
 	if (rc == J_OK)
 		rc = db_bind_text(a->db, s->del, ":ids", b->id_list.p);
-	if (rc == J_OK && a->dir == NULL &&
-	    (rc = db_bind_int64(a->db, s->del, ":lo", b->lo)) == J_OK)
-		rc = db_bind_int64(a->db, s->del, ":hi", b->hi);
+	if (rc == J_OK && a->dir == NULL)
+		rc = bind_interval(a, s->del, b->lo, b->hi);
 	/* Every deleted row: with an archive, exactly the archived one. */
 	while (rc == J_OK && (rc = db_step(a->db, s->del, &row)) == J_OK && row) {
 		int64_t id = sqlite3_column_int64(s->del, a->dir ? a->id_col : 0);
@@ -755,6 +793,8 @@ discard_file(struct archiver *a, const char *path, int64_t manifest_id)
 static void
 note_day(struct archiver *a, int64_t day_ms)
 {
+	if (day_ms == NO_DAY)
+		return;		/* counted in a->undated */
 	/* Days before 1970 are negative: a count, not a sign, says "unset". */
 	if (a->days == 0)
 		a->first_day = day_ms;
@@ -776,6 +816,8 @@ count_batch(struct archiver *a, const struct batch *b, int64_t day_ms,
 	a->run->bytes = a->bytes;
 	progress_update(&a->progress, a->rows);
 	a->files += a->dir != NULL;
+	if (day_ms == NO_DAY)
+		a->undated += (int64_t)deleted;
 	note_day(a, day_ms);
 	log_debug("%s: archived %zu rows of %s (ids %lld..%lld), %lld bytes", day,
 	    b->n, a->table, (long long)b->min_id, (long long)b->max_id,
@@ -787,13 +829,13 @@ static int
 do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
     int64_t end, const struct day_ids *d, bool first)
 {
-	char day[11], name[160], path[256], rnd[9];
+	char day[32], name[160], path[256], rnd[9];
 	int64_t manifest_id = 0, bytes = 0;
 	int rc, tries;
 	bool changed = true, kept = false;
 	size_t deleted = 0;
 
-	ts_format_day(day_ms, day);
+	day_name(day_ms, day);
 	for (tries = 0; changed && tries < VERIFY_RETRIES; tries++) {
 		if ((rc = read_batch(a, s, d, day_ms, end, b)) != J_OK)
 			return rc;
@@ -845,56 +887,64 @@ do_batch(struct archiver *a, struct stmts *s, struct batch *b, int64_t day_ms,
 	return J_OK;
 }
 
-/* --dry-run: count a day's rows and measure its compressed size. */
+/* Step st to its end: *rows its rows, *zbytes their JSON Lines at gzip -6. */
 static int
-dry_day(struct archiver *a, struct stmts *s, int64_t day_ms,
-    const struct tsprobe *p, int n)
+measure(struct archiver *a, sqlite3_stmt *st, int64_t *rows, int64_t *zbytes)
 {
 	struct jbuf json = { NULL, 0, 0 };
 	z_stream z;
 	unsigned char out[16384];
-	int64_t rows = 0, zbytes = 0;
-	char day[11];
 	bool row;
 	int rc;
 
+	*rows = *zbytes = 0;
 	memset(&z, 0, sizeof(z));
 	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return J_SOFTWARE;
-	if (tsprobe_bind(s->select, p, n) != SQLITE_OK) {
-		deflateEnd(&z);
-		return db_fail(a->db, sqlite3_errcode(a->db->h), "bind failed");
-	}
-	while ((rc = db_step(a->db, s->select, &row)) == J_OK && row) {
+	while ((rc = db_step(a->db, st, &row)) == J_OK && row) {
 		json.len = 0;
-		if (jsonl_row(&json, s->select, a->ncols, a->names) != 0) {
+		if (jsonl_row(&json, st, a->ncols, a->names) != 0) {
 			rc = J_SOFTWARE;
 			break;
 		}
-		rows++;
+		(*rows)++;
 		z.next_in = (unsigned char *)json.p;
 		z.avail_in = (unsigned)json.len;
 		do {
 			z.next_out = out;
 			z.avail_out = sizeof(out);
 			(void)deflate(&z, Z_NO_FLUSH);
-			zbytes += (int64_t)(sizeof(out) - z.avail_out);
+			*zbytes += (int64_t)(sizeof(out) - z.avail_out);
 		} while (z.avail_out == 0);
 	}
-	sqlite3_reset(s->select);
+	sqlite3_reset(st);
 	do {
 		z.next_out = out;
 		z.avail_out = sizeof(out);
 		(void)deflate(&z, Z_FINISH);
-		zbytes += (int64_t)(sizeof(out) - z.avail_out);
+		*zbytes += (int64_t)(sizeof(out) - z.avail_out);
 	} while (z.avail_out == 0);
 	deflateEnd(&z);
 	jbuf_free(&json);
-	if (rc != J_OK || rows == 0)
+	return rc;
+}
+
+/* --dry-run: count a day's rows and measure its compressed size. */
+static int
+dry_day(struct archiver *a, struct stmts *s, int64_t day_ms,
+    const struct tsprobe *p, int n)
+{
+	int64_t rows, zbytes;
+	char day[32];
+	int rc;
+
+	if (tsprobe_bind(s->select, p, n) != SQLITE_OK)
+		return db_fail(a->db, sqlite3_errcode(a->db->h), "bind failed");
+	if ((rc = measure(a, s->select, &rows, &zbytes)) != J_OK || rows == 0)
 		return rc;
 	if (a->hooks.day_check != NULL && (rc = a->hooks.day_check(a, day_ms)) != J_OK)
 		return rc;
-	ts_format_day(day_ms, day);
+	day_name(day_ms, day);
 	if (a->dir != NULL)
 		log_info("would archive %s: %lld rows of %s in %lld files, about "
 		    "%lld bytes", day, (long long)rows, a->table,
@@ -928,6 +978,42 @@ count_unreadable(struct archiver *a, struct stmts *s)
 	return rc;
 }
 
+/*
+ * The batches of d (ids of one day, or of NO_DAY, from d->pos on), adapting
+ * their size to the lock time (archive_next_batch()).  *first is cleared
+ * once a batch was tried.
+ */
+static int
+run_batches(struct archiver *a, struct stmts *s, struct batch *b, int64_t day,
+    int64_t end, struct day_ids *d, bool *first)
+{
+	int rc = J_OK;
+
+	for (; rc == J_OK && d->pos < d->n; d->pos += d->take) {
+		int64_t rows = a->rows;
+
+		if (out_of_time(a)) {
+			a->stopped = true;
+			break;
+		}
+		d->take = (size_t)a->batch;
+		rc = do_batch(a, s, b, day, end, d, *first);
+		*first = false;
+		/* Only a committed batch's transaction tells its size's cost. */
+		if (a->adapt && a->rows > rows) {
+			long next = archive_next_batch(a->batch, a->batch_size,
+			    a->db->last_write);
+
+			if (next < a->batch)
+				log_debug("a batch of %ld rows held the lock %lld ms: "
+				    "next batches %ld rows", a->batch,
+				    (long long)a->db->last_write, next);
+			a->batch = next;
+		}
+	}
+	return rc;
+}
+
 /* Archive one day: every batch of every round of ids. */
 static int
 archive_day(struct archiver *a, struct stmts *s, struct batch *b, int64_t day,
@@ -942,31 +1028,123 @@ archive_day(struct archiver *a, struct stmts *s, struct batch *b, int64_t day,
 		before = a->rows;
 		if ((rc = collect_ids(a, s, p, n, &d)) != J_OK)
 			break;
-		for (; rc == J_OK && d.pos < d.n; d.pos += d.take) {
-			int64_t rows = a->rows;
-
-			if (out_of_time(a)) {
-				a->stopped = true;
-				break;
-			}
-			d.take = (size_t)a->batch;
-			rc = do_batch(a, s, b, day, end, &d, first);
-			first = false;
-			/* Only a committed batch's transaction tells its size's cost. */
-			if (a->adapt && a->rows > rows) {
-				long next = archive_next_batch(a->batch, a->batch_size,
-				    a->db->last_write);
-
-				if (next < a->batch)
-					log_debug("a batch of %ld rows held the lock %lld ms: "
-					    "next batches %ld rows", a->batch,
-					    (long long)a->db->last_write, next);
-				a->batch = next;
-			}
-		}
+		rc = run_batches(a, s, b, day, end, &d, &first);
 		/* A full round that archived nothing would only repeat itself. */
 	} while (rc == J_OK && !a->stopped && d.more && a->rows > before);
 	free(d.v);
+	return rc;
+}
+
+/* A row of a retired table: its id and its day (NO_DAY if unreadable). */
+struct row_day {
+	int64_t day, id;
+};
+
+static int
+row_day_cmp(const void *x, const void *y)
+{
+	const struct row_day *a = x, *b = y;
+
+	if (a->day != b->day)
+		return a->day < b->day ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+#define CHUNK_ROWS	((size_t)65536)	/* rows of a retired table read at once: 1 MB */
+
+/*
+ * retire_table: every row of a retired table, which has no index on its
+ * time.  Ids are read in chunks, in id order, each in a short read of its
+ * own; a chunk's rows are sorted by day (the unreadable ones, NO_DAY,
+ * first) and each day's run goes through the same batches as a day of a
+ * pruned table.  A table written in time order gives about one file per day.
+ */
+static int
+archive_all(struct archiver *a, struct stmts *s, struct batch *b)
+{
+	struct row_day *v = malloc(CHUNK_ROWS * sizeof(*v));
+	struct day_ids d = { NULL, 0, 0, 0, false };
+	sqlite3_stmt *st = NULL;
+	int64_t last = INT64_MIN;
+	size_t n, i, j;
+	bool row, first = true;
+	int rc;
+
+	if (v == NULL || (d.v = malloc(CHUNK_ROWS * sizeof(*d.v))) == NULL) {
+		free(v);
+		return J_SOFTWARE;
+	}
+	rc = prepare_owned(a, &st, sqlite3_mprintf("SELECT id, ts_ms(\"%w\") FROM "
+	    "\"%w\" WHERE id > :last ORDER BY id LIMIT %d", a->column, a->table,
+	    (int)CHUNK_ROWS));
+	while (rc == J_OK && !a->stopped) {
+		n = 0;
+		if ((rc = db_bind_int64(a->db, st, ":last", last)) != J_OK)
+			break;
+		while ((rc = db_step(a->db, st, &row)) == J_OK && row) {
+			v[n].id = sqlite3_column_int64(st, 0);
+			v[n++].day = sqlite3_column_type(st, 1) == SQLITE_NULL ? NO_DAY :
+			    ts_floor_day(sqlite3_column_int64(st, 1));
+		}
+		sqlite3_reset(st);
+		if (rc != J_OK || n == 0)
+			break;
+		last = v[n - 1].id;
+		qsort(v, n, sizeof(*v), row_day_cmp);
+		for (i = 0; rc == J_OK && !a->stopped && i < n; i = j) {
+			for (j = i; j < n && v[j].day == v[i].day; j++)
+				d.v[j - i] = v[j].id;
+			d.n = j - i;
+			d.pos = 0;
+			rc = run_batches(a, s, b, v[i].day, v[i].day == NO_DAY ? NO_DAY :
+			    v[i].day + TS_MS_PER_DAY, &d, &first);
+		}
+		if (n < CHUNK_ROWS)
+			break;
+	}
+	db_finalize(&st);
+	free(d.v);
+	free(v);
+	return rc;
+}
+
+/*
+ * --dry-run of a retired table: every row, measured as dry_day() measures a
+ * day, in one read (a dry run writes nothing, so it holds no lock); its days
+ * and its rows of unreadable time counted.  Files: at least one per day.
+ */
+static int
+dry_all(struct archiver *a)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t zbytes = 0, days = 0;
+	int rc;
+
+	rc = prepare_owned(a, &st, sqlite3_mprintf("SELECT * FROM \"%w\" ORDER BY id",
+	    a->table));
+	if (rc == J_OK)
+		rc = measure(a, st, &a->rows, &zbytes);
+	db_finalize(&st);
+	if (rc == J_OK)
+		rc = prepare_owned(a, &st, sqlite3_mprintf("SELECT count(DISTINCT "
+		    "ts_day(\"%w\")), count(*) FILTER (WHERE ts_ms(\"%w\") IS NULL), "
+		    "min(ts_ms(\"%w\")), max(ts_ms(\"%w\")) FROM \"%w\"", a->column,
+		    a->column, a->column, a->column, a->table));
+	if (rc == J_OK && (rc = db_step(a->db, st, &(bool){ false })) == J_OK) {
+		days = sqlite3_column_int64(st, 0);
+		a->undated = sqlite3_column_int64(st, 1);
+		a->first_day = ts_floor_day(sqlite3_column_int64(st, 2));
+		a->last_day = ts_floor_day(sqlite3_column_int64(st, 3));
+	}
+	db_finalize(&st);
+	a->days = days;
+	/* Each day's rows make a file or more: at least this many. */
+	a->files = (a->rows + a->batch_size - 1) / a->batch_size;
+	if (a->files < days + (a->undated > 0))
+		a->files = days + (a->undated > 0);
+	if (a->dir == NULL)
+		a->files = 0;
+	a->bytes = a->dir ? zbytes : 0;
 	return rc;
 }
 
@@ -1012,7 +1190,25 @@ archive_run(struct archiver *a, int64_t cutoff)
 	int rc, n;
 
 	memset(&b, 0, sizeof(b));
-	if ((rc = stmts_prepare(a, &s)) != J_OK || (rc = count_unreadable(a, &s)) != J_OK)
+	if ((rc = stmts_prepare(a, &s)) != J_OK)
+		goto out;
+	/* A retired table: every row, by id, whatever its time. */
+	if (a->retired) {
+		sqlite3_stmt *st = NULL;
+
+		if (log_interactive() && !a->dry_run &&
+		    (rc = prepare_owned(a, &st, sqlite3_mprintf("SELECT count(*) "
+		    "FROM \"%w\"", a->table))) == J_OK &&
+		    (rc = db_step(a->db, st, &(bool){ false })) == J_OK)
+			total = sqlite3_column_int64(st, 0);
+		db_finalize(&st);
+		if (rc != J_OK)
+			goto out;
+		progress_start(&a->progress, "rows", total);
+		rc = a->dry_run ? dry_all(a) : archive_all(a, &s, &b);
+		goto out;
+	}
+	if ((rc = count_unreadable(a, &s)) != J_OK)
 		goto out;
 	/* On a terminal, an ETA is worth one count over the index. */
 	if (log_interactive() && (rc = archive_count_before(a->db, a->table,
@@ -1039,6 +1235,41 @@ out:
 	stmts_free(&s);
 	batch_free(&b);
 	return rc;
+}
+
+/* The summary line of a retired table's pass (retire_table). */
+static void
+retired_summary(const struct job *j, struct archiver *a,
+    const char *first, const char *last, char *summary, size_t size)
+{
+	const struct job_opts *o = j->o;
+	char days[64] = "", left[128] = "";
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	/* What is left decides the advice: rows that kept changing while
+	 * being archived wait for the next run. */
+	if (!o->dry_run && !a->stopped && prepare_owned(a, &st,
+	    sqlite3_mprintf("SELECT count(*) FROM \"%w\"", a->table)) == J_OK &&
+	    db_step(a->db, st, &(bool){ false }) == J_OK)
+		n = sqlite3_column_int64(st, 0);
+	db_finalize(&st);
+	if (n == 0)
+		snprintf(left, sizeof(left), "; the table is empty: migrate can drop it");
+	else if (n > 0)
+		snprintf(left, sizeof(left), "; %lld rows are left (they changed while "
+		    "being archived): run again", (long long)n);
+	if (a->days > 0)
+		snprintf(days, sizeof(days), " from %lld days (%s..%s)",
+		    (long long)a->days, first, last);
+	snprintf(summary, size, "%s %lld rows of %s %s %lld files (%lld bytes)%s, "
+	    "%lld of them with an unreadable time (date=%s); %.2f s%s",
+	    o->dry_run ? "would archive" : o->no_archive ? "deleted" : "archived",
+	    (long long)a->rows, a->table, o->no_archive ? "without archive," :
+	    o->dry_run ? "into about" : "into", (long long)a->files,
+	    (long long)a->bytes, days, (long long)a->undated, ARCHIVE_NO_DAY,
+	    job_seconds(j), a->stopped ? "; stopped at --max-runtime, the next run "
+	    "goes on" : left);
 }
 
 int
@@ -1075,6 +1306,8 @@ archive_pass(struct job *j, const char *table, int64_t cutoff_ms,
 	if (rc != J_OK)
 		snprintf(summary, size, "%s (after %lld rows archived)",
 		    archive_error(&a), (long long)a.rows);
+	else if (a.retired)
+		retired_summary(j, &a, first, last, summary, size);
 	else if (a.rows == 0 && !a.stopped)
 		snprintf(summary, size, "nothing to do: no %s rows before %s; %lld "
 		    "unreadable timestamps", table, cutoff, (long long)a.unreadable);

@@ -49,6 +49,12 @@
 
 struct archiver;
 
+/*
+ * The partition of a retired table's rows whose time cannot be read: Hive's
+ * name for an unknown partition value, which DuckDB and Spark read as NULL.
+ */
+#define ARCHIVE_NO_DAY	"__HIVE_DEFAULT_PARTITION__"
+
 /* What a job adds to the archiver's generic pass; every hook may be NULL. */
 struct archive_hooks {
 	/*
@@ -88,6 +94,7 @@ struct archiver {
 	long max_runtime;		/* seconds, 0 = none */
 	int64_t started;		/* monotonic ms */
 	bool dry_run;
+	bool retired;			/* a retired table: every row goes (retire_table) */
 	struct archive_hooks hooks;
 	const char *row_filter;		/* constant SQL ANDed to the selection, or NULL */
 
@@ -99,6 +106,8 @@ struct archiver {
 	/* totals of the run */
 	int64_t rows, files, bytes, days;
 	int64_t unreadable;		/* rows met whose time cannot be read */
+	int64_t undated;		/* of a retired table: such rows archived
+					 * under date=ARCHIVE_NO_DAY */
 	int64_t first_day, last_day;	/* set once days > 0 */
 	bool stopped;			/* --max-runtime reached */
 	struct progress progress;	/* on a terminal only */
@@ -107,7 +116,9 @@ struct archiver {
 
 /*
  * Set up for table (one of analytics_events, system_logs,
- * product_reservations).  dir NULL means --no-archive.  Checks the directory
+ * product_reservations; or analytics, the retired table, of which every row
+ * is archived: by day of created_at, and under date=ARCHIVE_NO_DAY those
+ * whose time cannot be read).  dir NULL means --no-archive.  Checks the directory
  * (J_CANTCREAT with a.err if missing, not a directory or not writable) and
  * reads the table's columns and this database's id.
  */

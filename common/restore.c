@@ -17,7 +17,7 @@
 /* One manifest row selected for the run. */
 struct rfile {
 	int64_t id;
-	char day[11];
+	char day[32];			/* YYYY-MM-DD, or ARCHIVE_NO_DAY */
 	char *dir, *path;
 	bool restored;			/* state 'restored' already */
 	int64_t rows, min_id, max_id, bytes;
@@ -47,6 +47,7 @@ static const struct {
 	{ "analytics_events", "prune_events" },
 	{ "system_logs", "archive_logs" },
 	{ "product_reservations", "expire_reservations" },
+	{ "analytics", "retire_table" },
 };
 
 const char *
@@ -144,8 +145,9 @@ select_files(struct restore *r)
 	rc = db_prepare(db, &st, "SELECT id, day, archive_dir, path, state, rows, "
 	    "min_id, max_id, bytes FROM archive_manifest WHERE table_name = :t "
 	    "AND state IN ('done', 'restored') AND (:file IS NULL OR "
-	    "archive_dir || '/' || path = :file) AND (:from = '' OR day >= :from) "
-	    "AND (:to = '' OR day <= :to) ORDER BY day, id");
+	    "archive_dir || '/' || path = :file) AND ((:from = '' AND :to = '') OR "
+	    "(day GLOB '[0-9]*' AND (:from = '' OR day >= :from) AND "
+	    "(:to = '' OR day <= :to))) ORDER BY day, id");
 	if (rc == J_OK)
 		rc = db_bind_text(db, st, ":t", r->a.table);
 	if (rc == J_OK)
@@ -576,6 +578,7 @@ restore_pass(struct job *j, const struct restore_opts *ro, bool *stopped,
 	struct restore r;
 	char table[64] = "", err[4096], range[40] = "";
 	const char *owner;
+	bool exists = false;
 	int rc = J_OK;
 
 	memset(&r, 0, sizeof(r));
@@ -599,6 +602,20 @@ restore_pass(struct job *j, const struct restore_opts *ro, bool *stopped,
 	if (!o->dry_run && (rc = lock_take(&j->lock, owner, j->name, err,
 	    sizeof(err))) != J_OK) {
 		snprintf(summary, size, "%s", err);
+		return rc;
+	}
+	/* A retired table that migrate dropped: its files are kept to read. */
+	if ((rc = db_table_exists(&j->db, table, &exists)) == J_OK && !exists) {
+		snprintf(summary, size, "table %s no longer exists (migrate dropped "
+		    "it once it was retired): its archive files are kept to read "
+		    "(zcat FILE | jq), not to restore", table);
+		rc = J_DATAERR;
+	} else if (rc != J_OK) {
+		snprintf(summary, size, "%s", j->db.err);
+	}
+	if (rc != J_OK) {
+		if (!o->dry_run)
+			lock_drop(&j->lock, owner);
 		return rc;
 	}
 	rc = archive_open(&r.a, &j->db, &j->run, j->name, table, NULL, o->batch_size);

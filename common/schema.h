@@ -12,7 +12,9 @@
 
 #include "db.h"
 
-#define SCHEMA_REQUIRED 2	/* the jobs need migration 2's tables */
+/* The jobs need migration 2's tables; they run on 2 and on every later
+ * version (3 only adds images rows and drops the legacy analytics table). */
+#define SCHEMA_REQUIRED 2
 
 struct sql_migration {
 	int version;
@@ -41,18 +43,35 @@ int schema_version(struct db *db, int *version);
 int schema_require(struct db *db);
 
 /*
- * Rows that stop migration `version` because no rule can fix them.  Writes a
- * one-line description to msg ("" if none) and returns J_OK or J_DATAERR.
+ * What stops migration `version` on this database: rows no rule can fix
+ * (2: images with both or neither owner, unknown seller_response, a rebuilt
+ * table with extra columns; 3: products whose additional_images cannot be
+ * read, the legacy analytics table while it holds rows or a view, trigger or
+ * foreign key uses it; both: foreign keys pointing nowhere).  Writes one line
+ * naming them (ids, at most 20 per kind, then "and N more") to msg, "" if
+ * none, and returns J_OK or J_DATAERR; other codes are SQLite failures, with
+ * db->err set.  Only reads: fine on a DB_READ connection.
  */
 int schema_precheck(struct db *db, int version, char *msg, size_t size);
 
-/* Rows the migration's merge rule would merge away (0 if none or n/a). */
-int schema_merge_count(struct db *db, int version, int64_t *count);
+/*
+ * What migration `version` would do to the rows now in the database, as one
+ * line for --dry-run and --status: 2 "would merge N duplicate cart
+ * reservations ...", 3 "would make N images from the products' image columns
+ * (M references already in images or named twice)"; "" when there is
+ * nothing to say.  Only reads.  For a migration behind another pending one
+ * it counts today's rows; no pending migration changes what a later one
+ * counts.
+ */
+int schema_plan(struct db *db, int version, char *msg, size_t size);
 
 /*
  * Apply one migration in its own transaction, all or nothing: precheck,
  * the SQL, its C follow-up, PRAGMA foreign_key_check, the version row.
  * The caller must have turned foreign keys off (outside any transaction).
+ * On J_OK msg holds what it did, as schema_plan() words it but in the past
+ * tense and with the counts of the rows actually changed ("" if nothing to
+ * say); on J_DATAERR what stopped it; otherwise db->err says why.
  */
 int schema_apply(struct db *db, int version, char *msg, size_t size);
 

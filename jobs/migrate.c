@@ -25,7 +25,7 @@ struct migrate_args {
 
 static const struct cli_option options[] = {
 	{ "to", "N", OPT_TO, "stop at version N (1 = the V1 baseline)" },
-	{ "status", NULL, OPT_STATUS, "print the version and pending migrations" },
+	{ "status", NULL, OPT_STATUS, "print the version, the pending migrations and their plans" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -46,12 +46,18 @@ handle(void *ctx, int key, const char *arg, char *err, size_t size)
 	return 0;
 }
 
-/* Print the version and what is pending; used by --status and --dry-run. */
+/*
+ * Print the version, then each pending migration with what would stop it and
+ * what it would do to the rows (schema_precheck, schema_plan); used by
+ * --status and --dry-run, before anything is done.  Both only read.  A
+ * migration that would stop makes --dry-run exit 65, as the real run would;
+ * --status says so in a warning and exits 0: it answers "where is this
+ * database", and it did.
+ */
 static int
 report(struct db *db, int version, int target, bool dry_run)
 {
 	char msg[2048];
-	int64_t merged;
 	int v, rc, status = J_OK;
 
 	log_info("'%s': schema version %d%s", db->path, version,
@@ -67,68 +73,85 @@ report(struct db *db, int version, int target, bool dry_run)
 	}
 	for (v = version + 1; v <= target; v++) {
 		log_info("pending: %d %s", v, schema_migration(v)->name);
-		if (!dry_run || version < 1)
+		if (version < 1)	/* an empty file: nothing to check yet */
 			continue;
-		if ((rc = schema_precheck(db, v, msg, sizeof(msg))) == J_DATAERR) {
+		rc = schema_precheck(db, v, msg, sizeof(msg));
+		if (rc == J_DATAERR && dry_run) {
 			log_error("migration %d would stop: %s", v, msg);
 			status = J_DATAERR;
+		} else if (rc == J_DATAERR) {
+			log_warn("migration %d would stop: %s", v, msg);
 		} else if (rc != J_OK) {
 			return rc;
 		}
-		if ((rc = schema_merge_count(db, v, &merged)) != J_OK)
+		if ((rc = schema_plan(db, v, msg, sizeof(msg))) != J_OK)
 			return rc;
-		if (merged > 0)
-			log_info("migration %d would merge %lld duplicate cart "
-			    "reservations (the newest of each group is kept)",
-			    v, (long long)merged);
+		if (msg[0] != '\0')
+			log_info("migration %d %s", v, msg);
 	}
 	if (version >= target)
 		log_info("nothing pending");
 	return status;
 }
 
+/*
+ * Apply the migrations after `from` up to `to`, each in its own transaction;
+ * *reached is the version the database is at afterwards.  A migration that
+ * stops (65) leaves the ones before it applied: each is whole on its own, and
+ * version 2 is what the jobs (retire_table among them) need to run.
+ */
 static int
-upgrade(struct db *db, int from, int to)
+upgrade(struct db *db, int from, int to, int *reached)
 {
 	struct runlog run;
-	char msg[2048];
-	int64_t merged = 0;
-	int v, rc = J_OK;
+	char msg[2048], summary[2200];
+	int v, rc, status = J_OK;
 
+	*reached = from;
+	snprintf(summary, sizeof(summary), "version %d -> ", from);
 	/* The table rebuild needs foreign keys off, and the pragma is a no-op
 	 * inside a transaction: set it here, check before each COMMIT. */
-	if ((rc = db_exec(db, "PRAGMA foreign_keys = OFF")) != J_OK)
+	if ((rc = db_exec(db, "PRAGMA foreign_keys = OFF")) != J_OK) {
+		log_error("%s", db->err);
 		return rc;
-	for (v = from + 1; v <= to && rc == J_OK; v++) {
-		if ((rc = schema_merge_count(db, v, &merged)) != J_OK)
-			break;
-		rc = schema_apply(db, v, msg, sizeof(msg));
-		if (rc == J_DATAERR) {
+	}
+	for (v = from + 1; v <= to && status == J_OK; v++) {
+		status = schema_apply(db, v, msg, sizeof(msg));
+		if (status == J_DATAERR && *reached == from)
 			log_error("'%s': migration %d stopped, nothing changed: %s",
 			    db->path, v, msg);
-			return rc;
-		}
-		if (rc != J_OK)
+		else if (status == J_DATAERR)
+			log_error("'%s': migration %d stopped, nothing of it "
+			    "changed (the database is at version %d): %s",
+			    db->path, v, *reached, msg);
+		else if (status != J_OK)
+			log_error("%s", db->err);
+		if (status != J_OK)
 			break;
+		*reached = v;
 		log_info("'%s': migrated to version %d (%s)", db->path, v,
 		    schema_migration(v)->name);
-		if (merged > 0)
-			log_info("merged %lld duplicate cart reservations (kept "
-			    "the newest of each group)", (long long)merged);
+		/* A database just created had no rows to speak of. */
+		if (msg[0] != '\0' && from >= 1)
+			log_info("%s", msg);
 	}
-	if (rc == J_OK)
-		rc = db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;");
-	if (rc == J_OK && to >= 2 && to > from) {
+	if (*reached == from)
+		return status;
+	if ((rc = db_exec(db, "PRAGMA foreign_keys = ON; "
+	    "PRAGMA journal_mode = WAL;")) == J_OK && *reached >= 2) {
 		runlog_init(&run, db, "migrate", cli_real_now_ms());
+		run.quiet = status != J_OK;
 		snprintf(run.window_start, sizeof(run.window_start), "%d", from);
-		snprintf(run.window_end, sizeof(run.window_end), "%d", to);
-		snprintf(msg, sizeof(msg), "version %d -> %d", from, to);
+		snprintf(run.window_end, sizeof(run.window_end), "%d", *reached);
+		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
+		    "%d%s%s", *reached, status == J_DATAERR ? "; stopped: " : "",
+		    status == J_DATAERR ? msg : "");
 		if ((rc = runlog_start(&run)) == J_OK)
-			rc = runlog_finish(&run, J_OK, false, msg);
+			rc = runlog_finish(&run, status, false, summary);
 	}
-	if (rc != J_OK)
+	if (rc != J_OK && status == J_OK)
 		log_error("%s", db->err);
-	return rc;
+	return status != J_OK ? status : rc;
 }
 
 int
@@ -145,7 +168,7 @@ main(int argc, char **argv)
 	struct db db;
 	struct stat sb;
 	char err[4096];
-	int rc, version = 0, target;
+	int rc, version = 0, reached = 0, target;
 
 	if ((rc = cli_parse(&spec, argc, argv, &o)) != 0)
 		return rc == CLI_EXIT_DONE ? J_OK : rc;
@@ -190,12 +213,21 @@ main(int argc, char **argv)
 		rc = db_exec(&db, "PRAGMA journal_mode = WAL");
 		log_info("'%s' is at version %d: nothing to do", o.db_path, version);
 	} else {
-		rc = upgrade(&db, version, target);
+		rc = upgrade(&db, version, target, &reached);
 	}
-	/* The archive id belongs to this file from now on (dbfile.h). */
-	if (rc == J_OK && target >= SCHEMA_REQUIRED &&
-	    (rc = dbfile_claim(&db, lock.fd)) != J_OK)
-		log_error("%s", db.err);
+	/* The archive id belongs to this file from now on (dbfile.h), also
+	 * when a later migration stopped after earlier ones were applied; a
+	 * refusal that changed nothing writes nothing. */
+	if ((rc == J_OK && target >= SCHEMA_REQUIRED) ||
+	    (rc == J_DATAERR && reached > version && reached >= SCHEMA_REQUIRED)) {
+		int claimed = dbfile_claim(&db, lock.fd);
+
+		if (claimed != J_OK) {
+			log_error("%s", db.err);
+			if (rc == J_OK)
+				rc = claimed;
+		}
+	}
 	if (db_close(&db) != J_OK && rc == J_OK) {
 		log_error("%s", db.err);
 		rc = J_SOFTWARE;

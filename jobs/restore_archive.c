@@ -24,7 +24,7 @@ struct restore_args {
 };
 
 static const struct cli_option options[] = {
-	{ "table", "TABLE", OPT_TABLE, "analytics_events, system_logs or product_reservations" },
+	{ "table", "TABLE", OPT_TABLE, "analytics_events, system_logs, product_reservations or analytics" },
 	{ "file", "PATH", OPT_FILE, "restore this one archive file (its table is known)" },
 	{ "date", "YYYY-MM-DD", OPT_DATE, "restore the archives of this UTC day" },
 	{ "from", "YYYY-MM-DD", OPT_FROM, "restore from this day ..." },
@@ -43,7 +43,7 @@ handle(void *ctx, int key, const char *arg, char *err, size_t size)
 	case OPT_TABLE:
 		if (restore_owner(arg) == NULL) {
 			snprintf(err, size, "--table: '%s' is not one of analytics_events, "
-			    "system_logs, product_reservations", arg);
+			    "system_logs, product_reservations, analytics", arg);
 			return J_USAGE;
 		}
 		a->ro.table = arg;

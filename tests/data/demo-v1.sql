@@ -56,3 +56,25 @@ INSERT INTO product_reservations (product_id, user_id, session_id, quantity, exp
   (1, 1, NULL, 1, '2025-10-04 18:05:00'),
   (2, NULL, 'guest-7', 1, '2025-10-04T20:00:00Z'),
   (2, NULL, 'guest-7', 2, '2025-10-04T20:01:00Z');
+
+-- The products' own image columns, as the app wrote them before the images
+-- table existed (migration 3 backfills images from them): a main image on
+-- every other product, products 1..3 already in images, product 5 with
+-- several additional_images (one of them twice, one already its main image).
+UPDATE products SET image_url = 'https://img.example.ie/p/' || id || '.jpg',
+       cloudflare_image_id = CASE WHEN id % 4 = 0 THEN 'cf-' || id END
+ WHERE id % 2 = 1 OR id % 4 = 0;
+INSERT INTO images (product_id, url) SELECT id, image_url FROM products WHERE id BETWEEN 1 AND 3 AND image_url IS NOT NULL;
+UPDATE products SET additional_images =
+       '["https://img.example.ie/p/5-side.jpg", {"id": "cf-5-back", "url": "https://img.example.ie/p/5-back.jpg"}, "https://img.example.ie/p/5-side.jpg", "https://img.example.ie/p/5.jpg", "cf-5-label"]'
+ WHERE id = 5;
+
+-- The legacy analytics table (page views per page and day), unused since
+-- analytics_events: retire_table archives it so that migration 3 can drop
+-- it.  Two rows have a time nobody can read.
+INSERT INTO analytics (page, views, date, created_at)
+SELECT '/' || CASE n % 4 WHEN 0 THEN '' WHEN 1 THEN 'shop' WHEN 2 THEN 'sell' ELSE 'about' END,
+       10 + (n * 37) % 90, date(1735689600 + (n / 4) * 86400, 'unixepoch'),
+       datetime(1735689600 + (n / 4) * 86400 + 82800, 'unixepoch')
+  FROM (WITH RECURSIVE c(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM c WHERE n < 239) SELECT n FROM c);
+INSERT INTO analytics (page, views, date, created_at) VALUES ('/old', 3, 'last year', NULL), ('/old', 5, 'sometime', 'n/a');

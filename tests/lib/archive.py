@@ -22,7 +22,7 @@ check of a tree of a hundred files costs one start, not hundreds of zcat/jq.
                                        DB (a copy taken before the run)
 
 The "check" rules: only regular files and directories; only *.jsonl.gz files;
-files 0600 and directories 0750; names <table>/date=YYYY-MM-DD/<dbid>-<min>-
+files 0600 and directories 0750; names <table>/date=YYYY-MM-DD (or __HIVE_DEFAULT_PARTITION__)/<dbid>-<min>-
 <max>-<hex>.jsonl.gz with the ids of the file's rows (restored files under
 <table>/_restored/date=...); every file a complete gzip stream; no manifest
 row left 'writing'; the manifest's 'done' and 'restored' rows (path, rows,
@@ -122,7 +122,7 @@ def cmd_lines_md5(top):
 def cmd_id_days(top):
     out = []
     for rel in gz_files(top):
-        m = re.search(r"date=([0-9-]{10})/", rel)
+        m = re.search(r"date=([0-9-]{10}|__HIVE_DEFAULT_PARTITION__)/", rel)
         for line in file_lines(os.path.join(top, rel)) or []:
             out.append((row_id(line), m.group(1) if m else "?"))
     print(",".join("%d %s" % p for p in sorted(out)))
@@ -149,7 +149,7 @@ def cmd_check(top, dbpath):
             problems.append("file mode %o: %s" % (mode, rel))
         if not os.path.basename(rel).startswith(dbid + "-"):
             continue            # another database's file
-        m = re.fullmatch(r"[a-z_]+/(?:_restored/)?date=[0-9]{4}-[0-9]{2}-[0-9]{2}/%s-([0-9]+)-([0-9]+)-[0-9a-f]+\.jsonl\.gz" % dbid, rel)
+        m = re.fullmatch(r"[a-z_]+/(?:_restored/)?date=(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|__HIVE_DEFAULT_PARTITION__)/%s-([0-9]+)-([0-9]+)-[0-9a-f]+\.jsonl\.gz" % dbid, rel)
         lines = file_lines(os.path.join(top, rel))
         if lines is None:
             problems.append("not a complete gzip file: " + rel)

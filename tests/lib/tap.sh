@@ -5,6 +5,7 @@ set -u
 
 : "${JOBS_BIN:?JOBS_BIN must point at the built programs (make test sets it)}"
 TAP_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export TAP_LIB	# the Python helpers beside tap.sh import from it
 TAP_N=0
 TAP_FAILED=0
 T=$(mktemp -d "${TMPDIR:-/tmp}/jobs-test.XXXXXX")

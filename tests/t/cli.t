@@ -82,8 +82,8 @@ is "$ERR" "migrate: --log-format: 'xml' is not text or json (see migrate --help)
 usage_error quiet-verbose --db u.db -q -v
 is "$ERR" "migrate: -q and -v cannot be used together (see migrate --help)" "quiet-verbose: says why"
 usage_error to-0 --db u.db --to 0
-is "$ERR" "migrate: --to: '0' is not a version from 1 to 2 (see migrate --help)" "to-0: names the value and the range"
-usage_error to-3 --db u.db --to 3
+is "$ERR" "migrate: --to: '0' is not a version from 1 to 3 (see migrate --help)" "to-0: names the value and the range"
+usage_error to-4 --db u.db --to 4
 usage_error to-x --db u.db --to x
 usage_error to-negative --db u.db --to -1
 usage_error stray --db u.db extra
@@ -106,7 +106,7 @@ in_empty_dir env
 JOBS_DB=env.db run migrate
 is "$RC" 0 "JOBS_DB: exit 0"
 is "$(ls -A | grep -c '^env\.db$')" 1 "JOBS_DB: the database was created at \$JOBS_DB"
-is "$(q env.db 'SELECT max(version) FROM schema_migrations')" 2 "JOBS_DB: at version 2"
+is "$(q env.db 'SELECT max(version) FROM schema_migrations')" 3 "JOBS_DB: at version 3"
 JOBS_DB=other.db run migrate --db cli.db
 is "$RC" 0 "--db over JOBS_DB: exit 0"
 is "$(ls -A | grep -cE '^(cli|other)\.db$')" 1 "--db over JOBS_DB: only one database created"
@@ -132,7 +132,7 @@ is "$(ls -A)" "" "json error: no file created"
 run migrate --log-format json --db j.db
 is "$RC" 0 "json success: exit 0"
 is "$(printf '%s\n' "$OUT" | jq -r .level | sort -u)" info "json success: every stdout line is JSON at level info"
-is "$(printf '%s\n' "$OUT" | jq -r .msg | tail -n 1)" "'j.db': migrated to version 2 (2025-10-05-scale-readiness-fixes)" \
-    "json success: last line says the database reached version 2"
+is "$(printf '%s\n' "$OUT" | jq -r .msg | grep '^.j.db.: migrated' | tail -n 1)" "'j.db': migrated to version 3 (retire-legacy-analytics-and-image-columns)" \
+    "json success: the last migration line says the database reached version 3"
 
 done_testing

@@ -1,14 +1,14 @@
 #!/bin/bash
 # The exactly-once invariant of SPEC 6 (common/archive.h) under kill -9:
-# prune_events and archive_logs are killed at random moments (sometimes the
-# recovery run too), then run to completion.  Right after each kill every row
+# prune_events, archive_logs and retire_table are killed at random moments
+# (sometimes the recovery run too), then run to completion.  Right after each kill every row
 # must be in the table or in exactly one 'done' archive file, and every file
 # on disk must be named in the manifest (so the next run can prove it its
 # own); after the final run the archive must be exactly what an uninterrupted
 # run writes, with no leftovers.  Each kill comes after a random fraction of
 # the duration of an uninterrupted run, drawn from $RANDOM seeded with the
-# printed seed: CRASH_SEED=N replays the same fractions (CRASH_TRIALS and
-# CRASH_LOG_TRIALS change the number of trials).
+# printed seed: CRASH_SEED=N replays the same fractions (CRASH_TRIALS,
+# CRASH_LOG_TRIALS and CRASH_RETIRE_TRIALS change the number of trials).
 # ids.sh first: tap.sh moves into the test's temporary directory.
 . "$(dirname "$0")/../lib/ids.sh"
 . "$(dirname "$0")/../lib/events.sh"
@@ -20,10 +20,13 @@ SEED=${CRASH_SEED:-$(( ($$ * 7 + $(date +%s)) % 32768 ))}
 RANDOM=$SEED
 TRIALS=${CRASH_TRIALS:-20}
 LOG_TRIALS=${CRASH_LOG_TRIALS:-5}
+RETIRE_TRIALS=${CRASH_RETIRE_TRIALS:-5}
 echo "# seed $SEED (replay with CRASH_SEED=$SEED)"
 
 NOW='2025-10-07T12:00:00Z'	# events: cutoff 2025-07-09; logs: cutoff 2025-09-07
 BATCH=50
+# The job's own arguments, besides --db, --archive-dir and --batch-size.
+ARGS=(--now "$NOW")
 
 # --- helpers --------------------------------------------------------------------
 # tap.sh has moved into the test's temporary directory; archive.py is beside it.
@@ -89,7 +92,7 @@ reference() {
 	mkdir "ref-$1"
 	ORIG=$(ids "$3" "$2")
 	t0=$(now_ms)
-	run "$1" --db "ref-$1.db" --archive-dir "ref-$1" --now "$NOW" --batch-size $BATCH -q
+	run "$1" --db "ref-$1.db" --archive-dir "ref-$1" "${ARGS[@]}" --batch-size $BATCH -q
 	REF_MS=$(( $(now_ms) - t0 ))
 	is "$RC" 0 "$1 reference run: exit 0 (${REF_MS} ms, $(gz "ref-$1" | wc -l) files)"
 	REF_MD5=$(arch lines-md5 "ref-$1")
@@ -130,7 +133,7 @@ trial() {
 	mkdir "$dir"
 	r=$RANDOM
 	d=$(delay "$REF_MS" "$r")
-	"$JOBS_BIN/$job" --db "$db" --archive-dir "$dir" --now "$NOW" --batch-size $BATCH -q >/dev/null 2>&1 &
+	"$JOBS_BIN/$job" --db "$db" --archive-dir "$dir" "${ARGS[@]}" --batch-size $BATCH -q >/dev/null 2>&1 &
 	pid=$!
 	sleep "$d"
 	kill -9 "$pid" 2>/dev/null
@@ -142,7 +145,7 @@ trial() {
 	if [ "$chained" = 1 ]; then
 		r=$RANDOM
 		d=$(delay $((REF_MS / 2)) "$r")
-		"$JOBS_BIN/$job" --db "$db" --archive-dir "$dir" --now "$NOW" --batch-size $BATCH -q >/dev/null 2>&1 &
+		"$JOBS_BIN/$job" --db "$db" --archive-dir "$dir" "${ARGS[@]}" --batch-size $BATCH -q >/dev/null 2>&1 &
 		pid=$!
 		sleep "$d"
 		kill -9 "$pid" 2>/dev/null
@@ -151,7 +154,7 @@ trial() {
 		echo "# $name: recovery run killed after ${d}s: exit $rc"
 		crash_state "$name, after killing the recovery run" "$db" "$dir" "$table"
 	fi
-	run "$job" --db "$db" --archive-dir "$dir" --now "$NOW" --batch-size $BATCH -q
+	run "$job" --db "$db" --archive-dir "$dir" "${ARGS[@]}" --batch-size $BATCH -q
 	is "$RC" 0 "$name: the run after the crash completes (exit 0)"
 	is "$(id_diff "$(ids "$db" "$table")" "$REF_KEPT")" "" "$name: the table keeps exactly the rows an uninterrupted run keeps"
 	is "$(id_diff "$(arch ids "$dir")" "$REF_ARCHIVED")" "" "$name: every other row archived exactly once"
@@ -183,5 +186,27 @@ for n in $(seq 1 "$LOG_TRIALS"); do
 done
 echo "# archive_logs: $KILLED of $LOG_TRIALS first runs were killed before they finished"
 ok $([ "$KILLED" -ge 1 ]; echo $?) "archive_logs: at least one run was killed mid-way"
+
+# --- retire_table ----------------------------------------------------------------------
+# The legacy analytics table of a version-2 database (migration 3 drops it):
+# 3000 rows over 40 days in every form, 3 whose time cannot be read (they go
+# to date=__HIVE_DEFAULT_PARTITION__).  Every row is archived.
+KILLED=0
+"$JOBS_BIN/migrate" --db src-an.db --to 2 -q || echo "Bail out! migrate failed"
+q src-an.db "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < 2999),
+    t(i, s) AS (SELECT i, 1748131200 + (i * 7919) % 3456000 FROM c)
+    INSERT INTO analytics (id, page, views, date, created_at)
+    SELECT 1 + i, '/p/' || (i % 97), i % 50, date(s, 'unixepoch'), $(ts_forms_sql) FROM t;
+  INSERT INTO analytics (id, page, views, created_at) VALUES
+    (6001, '/bad', 1, NULL), (6002, '/bad', 2, 'garbage'), (6003, '/bad', 3, '2025-02-30 10:00:00')"
+ARGS=(--table analytics)
+reference retire_table analytics src-an.db
+is "$REF_KEPT|$(find ref-retire_table -path '*date=__HIVE_DEFAULT_PARTITION__*' -name '*.gz' | xargs zcat | jq -r .id | paste -sd' ')" \
+    "|6001 6002 6003" "retire_table reference run: every row archived, the unreadable ones under date=__HIVE_DEFAULT_PARTITION__"
+for n in $(seq 1 "$RETIRE_TRIALS"); do
+	trial retire_table analytics src-an.db "$n" $((n % 3 == 0))
+done
+echo "# retire_table: $KILLED of $RETIRE_TRIALS first runs were killed before they finished"
+ok $([ "$KILLED" -ge 1 ]; echo $?) "retire_table: at least one run was killed mid-way"
 
 done_testing

@@ -5,7 +5,7 @@
 
 SRC=$(cd "$OLDPWD" && cd "$(dirname "$0")/../.." && pwd)
 [ -f "$SRC/Makefile" ] || { echo "Bail out! no Makefile at $SRC"; exit 1; }
-PROGRAMS="migrate rollup_daily prune_events archive_logs expire_reservations restore_archive jobs_status reconcile_stock"
+PROGRAMS="migrate rollup_daily prune_events archive_logs expire_reservations restore_archive jobs_status reconcile_stock retire_table"
 
 make -s -C "$SRC" install PREFIX=/usr DESTDIR="$T/root" >make.out 2>&1
 is "$?" 0 "make install DESTDIR=... exits 0"
@@ -17,7 +17,7 @@ for p in $PROGRAMS; do
 done
 is "$(stat -c %a "$T/root/usr/share/man/man7/shop-jobs.7" 2>&1)" 644 "shop-jobs.7 installed in man7"
 "$T/root/usr/bin/migrate" --db "$T/i.db" -q
-is "$?|$("$T/root/usr/bin/jobs_status" --db "$T/i.db" --json | jq -r '.jobs | length')" "0|6" \
+is "$?|$("$T/root/usr/bin/jobs_status" --db "$T/i.db" --json | jq -r '.jobs | length')" "0|7" \
     "the installed migrate makes a database the installed jobs_status reads"
 touch "$T/root/usr/bin/other"
 make -s -C "$SRC" uninstall PREFIX=/usr DESTDIR="$T/root" >make.out 2>&1

@@ -17,7 +17,7 @@ MAN=$(cd "$OLDPWD" && cd "$(dirname "$0")/../../man" 2>/dev/null && pwd)
 # The programs every build has; a page for a later program is checked too,
 # through the loop over man/*.1.
 PROGRAMS="migrate rollup_daily prune_events archive_logs expire_reservations
-    restore_archive jobs_status reconcile_stock"
+    restore_archive jobs_status reconcile_stock retire_table"
 
 # help_options PROG: the options of PROG --help, one a line, sorted: every
 # word starting with - or -- in the left column of the "options:" block

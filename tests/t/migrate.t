@@ -1,8 +1,10 @@
 #!/bin/bash
 # migrate on real SQLite files (SPEC sections 2 and 4): a new database, the V1
 # baseline and its upgrade (merge of duplicate reservations, stock ledger,
-# constraints, indexes), refusals that must change nothing, the rollup trigger
-# against the jobs' own timestamp parser, and the one-instance lock.
+# constraints, indexes), migration 3's drop of the legacy analytics table (its
+# image backfill is tests/t/images.t), refusals that must change nothing, the
+# rollup trigger against the jobs' own timestamp parser, and the one-instance
+# lock.
 . "$(dirname "$0")/../lib/tap.sh"
 
 unset JOBS_DB
@@ -34,6 +36,14 @@ file_md5() {
 has_table() {
 	q "$1" "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '$2'"
 }
+
+# retire DB: empty the legacy analytics table, as `retire_table --table
+# analytics` does once it has archived the rows (here without the archive).
+retire() {
+	q "$1" "DELETE FROM analytics"
+}
+
+ANALYTICS_STOP="the legacy analytics table still holds 1 row: run retire_table --table analytics first (it archives them)"
 
 # fixture PATH: a V1 database with every kind of row the upgrade must keep, and
 # duplicate cart reservations: (product, user) groups {1,3}, {2,10}, {12,13} and
@@ -92,19 +102,21 @@ KEPT_TABLES="users products orders order_items sell_submissions sell_items image
 run migrate --db new.db
 is "$RC" 0 "new: exit 0"
 is "$ERR" "" "new: nothing on stderr"
-is "$(q new.db 'SELECT max(version) FROM schema_migrations')" 2 "new: max(version) is 2"
+is "$(q new.db 'SELECT max(version) FROM schema_migrations')" 3 "new: max(version) is 3"
 is "$(q new.db 'SELECT version, name FROM schema_migrations ORDER BY version')" \
-    "2|2025-10-05-scale-readiness-fixes" "new: schema_migrations holds exactly version 2"
+    "$(printf '2|2025-10-05-scale-readiness-fixes\n3|retire-legacy-analytics-and-image-columns')" \
+    "new: schema_migrations holds exactly versions 2 and 3"
 is "$(q new.db 'PRAGMA journal_mode')" wal "new: journal_mode is wal"
 is "$(q new.db 'PRAGMA integrity_check')" ok "new: integrity_check ok"
 is "$(q new.db 'PRAGMA foreign_key_check')" "" "new: foreign_key_check empty"
 is "$(q new.db "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN
     ('stock_moves', 'analytics_daily', 'job_runs', 'rollup_days', 'jobs_meta',
-     'archive_manifest', 'analytics')")" 7 "new: the version 2 tables and the legacy analytics table exist"
+     'archive_manifest')")" 6 "new: the version 2 tables exist"
+is "$(has_table new.db analytics)" 0 "new: the legacy analytics table is gone (version 3)"
 like "$(q new.db "SELECT value FROM jobs_meta WHERE key = 'database_id'")" '^[0-9a-f]{12}$' \
     "new: jobs_meta has a 12-hex-digit database_id"
 is "$(q new.db "SELECT job, status, exit_code, window_start, window_end, message FROM job_runs")" \
-    "migrate|ok|0|0|2|version 0 -> 2" "new: the run is recorded in job_runs"
+    "migrate|ok|0|0|3|version 0 -> 3" "new: the run is recorded in job_runs"
 fp=$(fingerprint new.db)
 sch=$(schema new.db)
 run migrate --db new.db
@@ -114,7 +126,7 @@ is "$(fingerprint new.db)" "$fp" "new rerun: rows unchanged"
 is "$(schema new.db)" "$sch" "new rerun: schema unchanged"
 run migrate --db new.db --status
 is "$RC" 0 "new --status: exit 0"
-like "$OUT" "schema version 2 " "new --status: version 2"
+is "$(printf '%s\n' "$OUT" | head -n 1)" "migrate: 'new.db': schema version 3 (current)" "new --status: version 3"
 like "$OUT" "nothing pending" "new --status: nothing pending"
 
 ############################################################################
@@ -130,7 +142,11 @@ is "$(q v1.db "SELECT count(*) FROM sqlite_master WHERE name IN ('idx_analytics_
 run migrate --db v1.db --status
 is "$RC" 0 "V1 --status: exit 0"
 like "$OUT" "schema version 1 \(baseline\)" "V1 --status: prints version 1"
-like "$OUT" "pending: 2 2025-10-05-scale-readiness-fixes" "V1 --status: migration 2 pending"
+is "$OUT" "migrate: 'v1.db': schema version 1 (baseline)
+migrate: pending: 2 2025-10-05-scale-readiness-fixes
+migrate: pending: 3 retire-legacy-analytics-and-image-columns
+migrate: migration 3 would make 0 images from the products' image columns (0 references already in images or named twice)" \
+    "V1 --status: migrations 2 and 3 pending, with their plans"
 is "$(has_table v1.db schema_migrations)" 0 "V1 --status: created no schema_migrations"
 
 fixture up.db
@@ -138,9 +154,17 @@ for t in $KEPT_TABLES; do
 	eval "before_$t=\$(rows up.db $t)"
 done
 kept_res=$(q up.db "SELECT * FROM product_reservations WHERE id NOT IN (1, 2, 4, 6, 12) ORDER BY id")
-run migrate --db up.db
+run migrate --db up.db --status
+is "$RC" 0 "upgrade --status: exit 0 although migration 3 would stop"
+like "$OUT" "migration 2 would merge 5 duplicate cart reservations \(the newest of each group is kept\)" \
+    "upgrade --status: migration 2's plan"
+is "$ERR" "migrate: warning: migration 3 would stop: $ANALYTICS_STOP" "upgrade --status: migration 3's stop, as a warning"
+# The legacy analytics table still holds a row: version 2 first, then the
+# operator retires it, then version 3.
+run migrate --db up.db --to 2
 is "$RC" 0 "upgrade: exit 0"
-like "$OUT" "merged 5 duplicate cart reservations" "upgrade: reports 5 merged reservations"
+is "$OUT" "migrate: 'up.db': migrated to version 2 (2025-10-05-scale-readiness-fixes)
+migrate: merged 5 duplicate cart reservations (kept the newest of each group)" "upgrade: reports 5 merged reservations"
 is "$(q up.db 'SELECT max(version) FROM schema_migrations')" 2 "upgrade: version 2"
 is "$(q up.db "SELECT group_concat(id, ' ') FROM (SELECT id FROM product_reservations ORDER BY id)")" \
     "3 5 7 8 9 10 11 13" "upgrade: survivors are the newest of each duplicate group and the unique rows"
@@ -164,12 +188,26 @@ is "$(q up.db "SELECT group_concat(day || ':' || dirty, ' ') FROM (SELECT * FROM
     "upgrade: rollup_days seeded with every readable event day, dirty"
 is "$(q up.db "SELECT job, status, exit_code, rows, window_start, window_end, message FROM job_runs")" \
     "migrate|ok|0|0|1|2|version 1 -> 2" "upgrade: the run is recorded in job_runs"
+is "$(has_table up.db analytics)" 1 "upgrade --to 2: the legacy analytics table stays"
 is "$(q up.db "SELECT seq FROM sqlite_sequence WHERE name = 'product_reservations'")" 13 \
     "upgrade: sqlite_sequence has product_reservations at the max id (AUTOINCREMENT)"
 q up.db "DELETE FROM product_reservations WHERE id = 13;
     INSERT INTO product_reservations (product_id, user_id, quantity, expires_at)
     VALUES (3, 3, 1, '2025-10-06 10:00:00')"
 is "$(q up.db 'SELECT max(id) FROM product_reservations')" 14 "upgrade: a new reservation after deleting the max row gets id 14, not 13"
+retire up.db
+run migrate --db up.db
+is "$RC|$ERR" "0|" "upgrade to 3 once analytics is empty: exit 0"
+is "$OUT" "migrate: 'up.db': migrated to version 3 (retire-legacy-analytics-and-image-columns)
+migrate: made 0 images from the products' image columns (0 references already in images or named twice)" \
+    "upgrade to 3: says what it did"
+is "$(has_table up.db analytics)" 0 "upgrade to 3: the empty analytics table is dropped"
+for t in ${KEPT_TABLES/ analytics / }; do
+	eval "b=\$before_$t"
+	is "$(rows up.db $t)" "$b" "upgrade to 3: every row of $t kept unchanged"
+done
+is "$(q up.db "SELECT window_start, window_end, status, message FROM job_runs ORDER BY id")" \
+    "$(printf '1|2|ok|version 1 -> 2\n2|3|ok|version 2 -> 3')" "upgrade to 3: each run recorded in job_runs"
 is "$(schema up.db)" "$sch" "upgrade: schema identical to a new database's"
 
 ############################################################################
@@ -204,8 +242,9 @@ is "$(file_md5 bad.db)" "$md5" "unfixable: database file unchanged"
 is "$(has_table bad.db schema_migrations)" 0 "unfixable: still version 1 (no schema_migrations)"
 run migrate --db bad.db --dry-run
 is "$RC" 65 "unfixable --dry-run: exit 65"
-like "$ERR" "would stop: images with both or neither of product_id/submission_id: ids 3, 4; sell_submissions with an unknown seller_response: ids 4$" \
-    "unfixable --dry-run: names the same ids"
+is "$ERR" "migrate: migration 2 would stop: images with both or neither of product_id/submission_id: ids 3, 4; sell_submissions with an unknown seller_response: ids 4
+migrate: migration 3 would stop: $ANALYTICS_STOP" \
+    "unfixable --dry-run: names the same ids, and what would stop migration 3"
 is "$(fingerprint bad.db)" "$fp" "unfixable --dry-run: rows unchanged"
 is "$(schema bad.db)" "$sch" "unfixable --dry-run: schema unchanged"
 
@@ -253,14 +292,21 @@ like "$(sql_err up.db "INSERT INTO stock_moves (product_id, reservation_id, qty_
 fixture dry.db
 fp=$(fingerprint dry.db); sch=$(schema dry.db); md5=$(file_md5 dry.db)
 run migrate --db dry.db --dry-run
-is "$RC" 0 "dry-run: exit 0"
+is "$RC" 65 "dry-run: exit 65, as the real run (migration 3: analytics not retired)"
+is "$ERR" "migrate: migration 3 would stop: $ANALYTICS_STOP" "dry-run: says why migration 3 would stop"
 like "$OUT" "would merge 5 duplicate cart reservations" "dry-run: says it would merge 5"
+run migrate --db dry.db --dry-run --to 2
+is "$RC|$ERR" "0|" "dry-run --to 2: exit 0"
+is "$OUT" "migrate: 'dry.db': schema version 1 (baseline)
+migrate: pending: 2 2025-10-05-scale-readiness-fixes
+migrate: migration 2 would merge 5 duplicate cart reservations (the newest of each group is kept)" \
+    "dry-run --to 2: only migration 2, and its plan"
 is "$(fingerprint dry.db)" "$fp" "dry-run: rows unchanged"
 is "$(schema dry.db)" "$sch" "dry-run: schema unchanged"
 is "$(file_md5 dry.db)" "$md5" "dry-run: database file unchanged"
 run migrate --db nope.db --dry-run
 is "$RC" 0 "dry-run on a missing path: exit 0"
-like "$OUT" "would create 'nope.db' at version 2" "dry-run on a missing path: says it would create it"
+like "$OUT" "would create 'nope.db' at version 3" "dry-run on a missing path: says it would create it"
 is "$(ls -A | grep -c '^nope\.db')" 0 "dry-run on a missing path: no file created"
 
 ############################################################################
@@ -270,7 +316,7 @@ q future.db "INSERT INTO schema_migrations (version, name) VALUES (99, 'future')
 fp=$(fingerprint future.db); sch=$(schema future.db)
 run migrate --db future.db
 is "$RC" 78 "newer database: exit 78"
-is "$ERR" "migrate: 'future.db' is at schema version 99, newer than this program knows (2): use a newer migrate" \
+is "$ERR" "migrate: 'future.db' is at schema version 99, newer than this program knows (3): use a newer migrate" \
     "newer database: one clear line"
 is "$(fingerprint future.db)" "$fp" "newer database: rows unchanged"
 is "$(schema future.db)" "$sch" "newer database: schema unchanged"
@@ -279,12 +325,16 @@ is "$RC" 78 "newer database --dry-run: exit 78"
 new_db back.db
 fp=$(fingerprint back.db); sch=$(schema back.db)
 run migrate --db back.db --to 1
-is "$RC" 64 "--to 1 on version 2: exit 64"
-like "$ERR" "at version 2; going back to 1 is not supported" "--to 1 on version 2: says why"
-is "$(fingerprint back.db)" "$fp" "--to 1 on version 2: rows unchanged"
-is "$(schema back.db)" "$sch" "--to 1 on version 2: schema unchanged"
+is "$RC" 64 "--to 1 on version 3: exit 64"
+like "$ERR" "at version 3; going back to 1 is not supported" "--to 1 on version 3: says why"
+is "$(fingerprint back.db)" "$fp" "--to 1 on version 3: rows unchanged"
+is "$(schema back.db)" "$sch" "--to 1 on version 3: schema unchanged"
 run migrate --db back.db --to 1 --dry-run
-is "$RC" 64 "--to 1 --dry-run on version 2: exit 64, as the real run"
+is "$RC" 64 "--to 1 --dry-run on version 3: exit 64, as the real run"
+run migrate --db back.db --to 2
+is "$RC" 64 "--to 2 on version 3: exit 64"
+like "$ERR" "at version 3; going back to 2 is not supported" "--to 2 on version 3: says why"
+is "$(fingerprint back.db)|$(schema back.db)" "$fp|$sch" "--to 2 on version 3: unchanged"
 
 ############################################################################
 # 8. Missing files, files that are not databases, other databases.
@@ -434,5 +484,100 @@ run migrate --db lock.db
 new_db fresh.db
 is "$RC|$(q lock.db "SELECT max(version) FROM schema_migrations")" "0|$(q fresh.db "SELECT max(version) FROM schema_migrations")" \
     "lock: once released, migrate runs"
+
+############################################################################
+# 12. Migration 3 and the legacy analytics table (SPEC 2, version 3): dropped
+# only when empty; while it holds rows, 65 and nothing changed.
+v1_db a.db
+q a.db "INSERT INTO analytics (page, views, date) VALUES ('/', 10, '2025-10-01');
+    INSERT INTO products (sku, name, price, stock_quantity, image_url) VALUES ('A-1', 'Hat', 5, 1, '/hat.jpg')"
+run migrate --db a.db --dry-run
+is "$RC|$ERR" "65|migrate: migration 3 would stop: $ANALYTICS_STOP" "V1 with analytics rows --dry-run: 65, says why"
+like "$OUT" "migration 3 would make 1 image from the products' image columns \(0 references" \
+    "V1 with analytics rows --dry-run: migration 3's plan too"
+# The real run applies 2, each migration being whole on its own (the jobs,
+# retire_table among them, need version 2), then stops at 3.
+run migrate --db a.db
+is "$RC" 65 "V1 with analytics rows: exit 65"
+is "$ERR" "migrate: 'a.db': migration 3 stopped, nothing of it changed (the database is at version 2): $ANALYTICS_STOP" \
+    "V1 with analytics rows: one line: migration 3 stopped, at version 2, run retire_table"
+is "$OUT" "migrate: 'a.db': migrated to version 2 (2025-10-05-scale-readiness-fixes)" "V1 with analytics rows: says it reached 2"
+is "$(q a.db 'SELECT group_concat(version) FROM schema_migrations')" 2 "V1 with analytics rows: at version 2"
+is "$(q a.db 'SELECT count(*) FROM analytics') $(q a.db 'SELECT count(*) FROM images')" "1 0" \
+    "V1 with analytics rows: the row kept, no image made"
+is "$(q a.db "SELECT status, exit_code, window_start, window_end, message FROM job_runs")" \
+    "failed|65|1|2|version 1 -> 2; stopped: $ANALYTICS_STOP" "V1 with analytics rows: the run recorded, failed at 3"
+is "$(q a.db 'PRAGMA journal_mode')" wal "V1 with analytics rows: WAL, as after any migration"
+like "$(q a.db "SELECT value FROM jobs_meta WHERE key = 'database_file'")" . "V1 with analytics rows: the file is claimed (dbfile.h)"
+
+# At version 2: refused while rows remain, every time, changing nothing.
+fp=$(fingerprint a.db); sch=$(schema a.db); md5=$(file_md5 a.db)
+run migrate --db a.db
+is "$RC|$OUT" "65|" "analytics rows at version 2: exit 65, nothing on stdout"
+is "$ERR" "migrate: 'a.db': migration 3 stopped, nothing changed: $ANALYTICS_STOP" "analytics rows at version 2: one line naming retire_table"
+is "$(fingerprint a.db)|$(schema a.db)|$(file_md5 a.db)" "$fp|$sch|$md5" "analytics rows at version 2: database file unchanged"
+run migrate --db a.db --dry-run
+is "$RC|$ERR" "65|migrate: migration 3 would stop: $ANALYTICS_STOP" "analytics rows --dry-run: 65, the same reason"
+run migrate --db a.db --status
+is "$RC|$ERR" "0|migrate: warning: migration 3 would stop: $ANALYTICS_STOP" "analytics rows --status: 0, the reason as a warning"
+run migrate --db a.db --to 2
+is "$RC|$OUT" "0|migrate: 'a.db' is at version 2: nothing to do" "analytics rows: --to 2 stops at 2, nothing to do"
+is "$(fingerprint a.db)|$(schema a.db)|$(file_md5 a.db)" "$fp|$sch|$md5" "analytics rows: --dry-run, --status, --to 2 unchanged"
+q a.db "INSERT INTO analytics (page, views, date) VALUES ('/b', 1, '2025-10-02'), ('/c', 1, '2025-10-03')"
+run migrate --db a.db
+like "$ERR" "the legacy analytics table still holds 3 rows: run retire_table" "analytics rows: counts them (3)"
+
+# Once empty, dropped; its own index and trigger go with it.
+retire a.db
+q a.db "CREATE INDEX idx_analytics_page ON analytics(page);
+    CREATE TRIGGER analytics_touch AFTER INSERT ON analytics BEGIN SELECT 1; END"
+run migrate --db a.db
+is "$RC|$ERR" "0|" "analytics empty: exit 0"
+is "$OUT" "migrate: 'a.db': migrated to version 3 (retire-legacy-analytics-and-image-columns)
+migrate: made 1 image from the products' image columns (0 references already in images or named twice)" "analytics empty: migrated to 3"
+is "$(q a.db "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'analytics' OR name GLOB '*analytics_touch*' OR name = 'idx_analytics_page'")" 0 \
+    "analytics empty: the table, its index and its trigger are gone"
+is "$(q a.db 'SELECT group_concat(version) FROM schema_migrations')" 2,3 "analytics empty: version 3"
+is "$(q a.db 'SELECT product_id, cloudflare_id, url FROM images')" "1||/hat.jpg" "analytics empty: the image made too"
+is "$(q a.db 'PRAGMA integrity_check')" ok "analytics empty: integrity_check ok"
+
+# A table someone already dropped by hand.
+"$JOBS_BIN/migrate" --db hand.db --to 2 -q
+q hand.db "DROP TABLE analytics"
+run migrate --db hand.db
+is "$RC|$(q hand.db 'SELECT max(version) FROM schema_migrations')" "0|3" "analytics dropped by hand: migrates to 3"
+
+# SQLite matches table names in any case: an "Analytics" holding rows is the
+# legacy table too (DROP TABLE analytics would drop it).
+"$JOBS_BIN/migrate" --db case.db --to 2 -q
+q case.db "DROP TABLE analytics; CREATE TABLE Analytics (id INTEGER PRIMARY KEY, page TEXT);
+    INSERT INTO Analytics (page) VALUES ('/')"
+fp=$(fingerprint case.db)
+run migrate --db case.db
+is "$RC|$ERR" "65|migrate: 'case.db': migration 3 stopped, nothing changed: $ANALYTICS_STOP" \
+    "\"Analytics\" holding a row: 65, as analytics"
+is "$(fingerprint case.db)" "$fp" "\"Analytics\" holding a row: unchanged"
+
+# Something else that uses the table would be left broken by the drop: a
+# view, a trigger on another table, a foreign key.  Refused, named.
+"$JOBS_BIN/migrate" --db uses.db --to 2 -q
+q uses.db "CREATE VIEW page_views AS SELECT page, sum(views) FROM analytics GROUP BY page;
+    CREATE TRIGGER count_views AFTER INSERT ON analytics_events BEGIN
+        UPDATE \"Analytics\" SET views = views + 1 WHERE page = NEW.event_type; END;
+    CREATE TRIGGER daily_note AFTER INSERT ON analytics_daily BEGIN SELECT 1 FROM analytics_events; END;
+    CREATE TABLE page_notes (id INTEGER PRIMARY KEY, analytics_id INTEGER REFERENCES analytics(id));
+    CREATE VIEW fine AS SELECT count(*) AS n FROM analytics_events"
+fp=$(fingerprint uses.db); sch=$(schema uses.db)
+run migrate --db uses.db
+is "$RC" 65 "users of analytics: exit 65"
+is "$ERR" "migrate: 'uses.db': migration 3 stopped, nothing changed: these use the legacy analytics table, which migration 3 drops (drop or change them first): foreign key of table page_notes, trigger count_views, view page_views" \
+    "users of analytics: names the view, the trigger and the foreign key, not analytics_events' users"
+is "$(fingerprint uses.db)|$(schema uses.db)" "$fp|$sch" "users of analytics: unchanged"
+run migrate --db uses.db --dry-run
+is "$RC" 65 "users of analytics --dry-run: 65"
+q uses.db "DROP VIEW page_views; DROP TRIGGER count_views; DROP TABLE page_notes"
+run migrate --db uses.db
+is "$RC|$ERR" "0|" "users of analytics dropped: exit 0"
+is "$(has_table uses.db analytics)|$(q uses.db 'SELECT n FROM fine')" "0|0" "users of analytics dropped: analytics gone, the other view works"
 
 done_testing

@@ -85,7 +85,7 @@ like "$OUT" "prune_events +[0-9-]+ [0-9:]+ +ok +7 " "prune_events: last run ok, 
 status s.db --check --json --now "$NOW"
 is "$(printf '%s' "$OUT" | jq -r '[.healthy, (.jobs[] | select(.job == "prune_events") | .last_run.rows, .last_run.exit_code, .behind.count)] | join(" ")')" \
     "true 7 0 0" "--json: healthy, prune_events 7 rows, exit 0, nothing behind"
-is "$(printf '%s' "$OUT" | jq -r '.jobs | length')" 6 "--json: one entry per job"
+is "$(printf '%s' "$OUT" | jq -r '.jobs | length')" 7 "--json: one entry per job"
 
 # --- overdue, failed, died -----------------------------------------------------------
 later=$(date -u -d '+30 hours' +%Y-%m-%dT%H:%M:%SZ)

@@ -67,6 +67,24 @@ expect 66 rollup_daily --db missing.db
 expect 73 archive_logs --db s.db --archive-dir missing
 expect 65 restore_archive --db s.db --file x
 expect 0 prune_events --help
+# the two later programs: the stock ledger, and a retired table
+expect 0 reconcile_stock --db s.db
+expect 0 reconcile_stock --db s.db --fix
+expect 0 reconcile_stock --db s.db --product 1
+expect 65 reconcile_stock --db s.db --product 99
+expect 0 migrate --db r.db --to 2 -q
+sqlite3 r.db "INSERT INTO analytics (id, page, views, created_at) VALUES (1, '/', 1, '2025-01-01 10:00:00'), (2, '/', 2, NULL), (3, '/a', 3, 1735776000)"
+mkdir R
+expect 0 retire_table --db r.db --table analytics --archive-dir R --dry-run
+expect 0 retire_table --db r.db --table analytics --archive-dir R --batch-size 1
+expect 0 restore_archive --db r.db --table analytics
+expect 64 retire_table --db r.db --table users --archive-dir R
+expect 0 migrate --db i.db --to 2 -q
+sqlite3 i.db "INSERT INTO products (id, sku, name, price, stock_quantity, image_url, additional_images) VALUES (1, 'a', 'p', 1, 1, '/a.jpg', '[\"/b.jpg\", {\"id\": \"cf\"}]'), (2, 'b', 'q', 1, 1, NULL, '{')"
+expect 0 migrate --db i.db --status
+expect 65 migrate --db i.db
+sqlite3 i.db "UPDATE products SET additional_images = NULL WHERE id = 2"
+expect 0 migrate --db i.db
 
 logs=$(cat "$B"/valgrind.*.log 2>/dev/null)
 if [ -n "$logs" ]; then
