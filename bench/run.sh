@@ -123,6 +123,26 @@ for d in 2025-07-01 2025-07-02 2025-07-03 2025-07-04 2025-07-05; do
 done
 d_ours=$(median < day.ours)
 
+# 3b. The same in the shop's business time zone (Europe/Dublin, from the
+# beginning: every day rolled in it), alternating with UTC rollups, and one
+# day on the Dublin-rolled database.
+say "rollup in Europe/Dublin: $runs runs, alternating with UTC"
+: > rollup.zone; : > rollup.utc
+for i in $(seq "$runs"); do
+	fresh "$base" z.db
+	timed t "$bin/rollup_daily" --db z.db --now $now --set-timezone Europe/Dublin -q
+	cat t >> rollup.zone
+	fresh "$base" o.db
+	timed t "$bin/rollup_daily" --db o.db --now $now -q; cat t >> rollup.utc
+done
+z_ours=$(cut -d' ' -f1 rollup.zone | median); z_utc=$(cut -d' ' -f1 rollup.utc | median)
+z_mem=$(cut -d' ' -f2 rollup.zone | sort -n | tail -1)
+: > day.zone
+for d in 2025-07-01 2025-07-02 2025-07-03 2025-07-04 2025-07-05; do
+	timed t "$bin/rollup_daily" --db z.db --date $d -q; cut -d' ' -f1 t >> day.zone
+done
+zd_ours=$(median < day.zone)
+
 # 4. Prune 90 days, each run beside the app writer: prune_events with
 # archives and with --no-archive, the batched baseline, the one-shot naive way.
 prune_runs=$runs
@@ -271,6 +291,8 @@ database.
 |---|---|---|---|---|---|
 | rollup of all 180 days vs one INSERT ... SELECT ... GROUP BY | ${r_ours} s | ${r_naive} s | $(ratio "$r_ours" "$r_naive") | <= 1.0 | $(ok "$(ratio "$r_ours" "$r_naive")" 1.0) |
 | rollup of one day vs all days | ${d_ours} s | ${r_ours} s | $(ratio "$d_ours" "$r_ours") | <= 0.01 | $(ok "$(ratio "$d_ours" "$r_ours")" 0.01) |
+| rollup of all days in Europe/Dublin vs in UTC | ${z_ours} s | ${z_utc} s | $(ratio "$z_ours" "$z_utc") | <= 1.1 | $(ok "$(ratio "$z_ours" "$z_utc")" 1.1) |
+| rollup of one day vs all days, in Europe/Dublin | ${zd_ours} s | ${z_ours} s | $(ratio "$zd_ours" "$z_ours") | <= 0.01 | $(ok "$(ratio "$zd_ours" "$z_ours")" 0.01) |
 | prune_events, 90 days, with archives vs the batched baseline, both beside the app | ${p_ours} s | ${p_batched} s | $(ratio "$p_ours" "$p_batched") | <= 1.0 | $(ok "$(ratio "$p_ours" "$p_batched")" 1.0) |
 | prune_events, 90 days, with archives vs the one-shot naive way, both beside the app | ${p_ours} s | ${p_naive} s | $(ratio "$p_ours" "$p_naive") | information: the one-shot DELETE holds the write lock for minutes | |
 | archive bytes vs gzip -6 of the same JSON Lines | $a_bytes | $g_bytes | $(ratio "$a_bytes" "$g_bytes") | <= 1.05 | $(ok "$(ratio "$a_bytes" "$g_bytes")" 1.05) |
@@ -282,6 +304,7 @@ The rollups computed identical analytics_daily tables: $same.
 | job | longest write transaction | peak memory |
 |---|---|---|
 | rollup_daily (all days) | (one day per transaction) | $((r_mem / 1024)) MB |
+| rollup_daily (all days, Europe/Dublin) | (one day per transaction) | $((z_mem / 1024)) MB |
 | archive_logs (${l_s} s) | ${l_tx} ms | $((l_mem / 1024)) MB |
 
 An idle expire_reservations run (nothing due): ${idle_ms} ms (median of 11).

@@ -12,20 +12,32 @@
 #include <stdint.h>
 
 #include "archive.h"
+#include "bizday.h"
 #include "db.h"
 
+/*
+ * Days are the shop's business days (bizday.h).  Without a business time
+ * zone they are the UTC days the archiver works through, and rollup_days
+ * holds their state; with one, each UTC day the archiver prunes (archive
+ * partitions stay UTC) touches one business day or two, which are judged
+ * and frozen in business_days.
+ */
 struct prune_ctx {
 	bool skip_rollup_check;		/* --skip-rollup-check */
+	const struct bizcal *cal;	/* what a day is */
+	int64_t cutoff;			/* ms: 00:00 of the first day kept */
 	int64_t warned_day;		/* last day warned about late events */
-	int64_t frozen_day;		/* last day this run froze (INT64_MIN: none) */
+	int64_t first_frozen, frozen_day;	/* the days this run froze,
+					 * first and last (INT64_MIN: none) */
 };
 
 /*
- * Days before cutoff_ms that have events but no rollup, or a stale one:
- * J_DATAERR with the days listed in msg; J_TEMPFAIL if one of them is being
- * rolled up right now; J_OK if none.
+ * Days before cutoff_ms (00:00 of a day of cal) that have events but no
+ * rollup, or a stale one: J_DATAERR with the days listed in msg; J_TEMPFAIL
+ * if one of them is being rolled up right now; J_OK if none.
  */
-int prune_check_rollups(struct db *db, int64_t cutoff_ms, char *msg, size_t size);
+int prune_check_rollups(struct db *db, const struct bizcal *cal, int64_t cutoff_ms,
+    char *msg, size_t size);
 
 /* Hooks for archive_pass(); ctx must live as long as the pass. */
 void prune_hooks(struct archive_hooks *h, struct prune_ctx *ctx);

@@ -22,31 +22,6 @@
 #define ROLLUP_MEMORY (8 << 20)
 #define ROLLUP_CACHE "PRAGMA cache_size = -4096"	/* KiB: reads are sequential */
 #define ROLLUP_TOO_BIG (-2)
-#define CLAIM_BATCH 1000	/* days marked "being read" per transaction */	/* read_fast(): the day does not fit in memory */
-
-void
-day_list_free(struct day_list *l)
-{
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-static int
-day_list_add(struct day_list *l, int64_t day_ms, enum rollup_reason reason,
-    bool late)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct rollup_day *v = realloc(l->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return J_SOFTWARE;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = (struct rollup_day){ day_ms, reason, late };
-	return J_OK;
-}
 
 void
 rollup_result_free(struct rollup_result *r)
@@ -64,6 +39,8 @@ rollup_result_free(struct rollup_result *r)
 int
 rollup_init(struct rollup *r, struct db *db)
 {
+	int rc;
+
 	memset(r, 0, sizeof(*r));
 	r->db = db;
 	if (db_exec(db, ROLLUP_CACHE) != J_OK)
@@ -71,6 +48,11 @@ rollup_init(struct rollup *r, struct db *db)
 	if (tsql_affinity(db->h, "analytics_events", "created_at", &r->aff) != SQLITE_OK)
 		return db_fail(db, sqlite3_errcode(db->h),
 		    "cannot read the type of analytics_events.created_at");
+	if ((rc = bizcal_load(&r->cal, db)) != J_OK)
+		return rc;
+	if (r->cal.zoned && (rc = db_prepare(db, &r->bstate, "SELECT rolled_at IS "
+	    "NOT NULL, pruned_at IS NOT NULL FROM business_days WHERE day = :day")) != J_OK)
+		return rc;
 	return db_prepare(db, &r->unreadable, "SELECT count(*) FROM "
 	    "analytics_events WHERE created_at >= :lo AND created_at < :hi "
 	    "AND ts_ms(created_at) IS NULL");
@@ -90,6 +72,11 @@ rollup_release(struct rollup *r)
 {
 	finalize_day_statements(r);
 	db_finalize(&r->unreadable);
+	db_finalize(&r->bstate);
+	bizcal_free(&r->cal);
+	free(r->claimed);
+	r->claimed = NULL;
+	r->nclaimed = 0;
 }
 
 /* (Re)build the per-day statements for n probes. */
@@ -126,132 +113,6 @@ prepare_day_statements(struct rollup *r, int n)
 	sqlite3_free(events);
 	if (rc == J_OK)
 		r->nprobes = n;
-	return rc;
-}
-
-int
-rollup_catchup_days(struct rollup *r, int64_t today_ms, struct day_list *out)
-{
-	sqlite3_stmt *st;
-	char today[11];
-	bool row;
-	int rc, pass;
-
-	ts_format_day(today_ms, today);
-	/* Pass 0: days to roll; pass 1: pruned days with late events. */
-	for (pass = 0; pass < 2; pass++) {
-		rc = db_prepare(r->db, &st, pass == 0 ?
-		    "SELECT day, rolled_at IS NULL FROM rollup_days WHERE dirty <> 0 "
-		    "AND pruned_at IS NULL AND day < :today ORDER BY day" :
-		    "SELECT day, 0 FROM rollup_days WHERE dirty <> 0 "
-		    "AND pruned_at IS NOT NULL AND day < :today ORDER BY day");
-		if (rc == J_OK)
-			rc = db_bind_text(r->db, st, ":today", today);
-		while (rc == J_OK && (rc = db_step(r->db, st, &row)) == J_OK && row) {
-			const char *d = (const char *)sqlite3_column_text(st, 0);
-			int64_t day_ms;
-
-			/* A day only SQLite's date() could read (say from
-			 * '2025-02-30 ...') holds no valid event: skip it. */
-			if (d == NULL || ts_parse_day(d, &day_ms) != 0)
-				continue;
-			rc = day_list_add(out, day_ms, pass ? RR_FROZEN :
-			    sqlite3_column_int(st, 1) ? RR_MISSING : RR_STALE, pass);
-		}
-		db_finalize(&st);
-		if (rc != J_OK)
-			return rc;
-	}
-	return J_OK;
-}
-
-int
-rollup_range_days(struct rollup *r, int64_t from_ms, int64_t to_ms,
-    struct day_list *out)
-{
-	sqlite3_stmt *st;
-	int64_t d;
-	char day[11];
-	bool row;
-	int rc;
-
-	rc = db_prepare(r->db, &st, "SELECT dirty FROM rollup_days "
-	    "WHERE day = :day AND pruned_at IS NOT NULL");
-	for (d = from_ms; rc == J_OK && d <= to_ms; d += TS_MS_PER_DAY) {
-		ts_format_day(d, day);
-		rc = db_bind_text(r->db, st, ":day", day);
-		if (rc == J_OK)
-			rc = db_step(r->db, st, &row);
-		if (rc == J_OK)
-			rc = day_list_add(out, d, row ? RR_FROZEN : RR_ASKED,
-			    row && sqlite3_column_int(st, 0) != 0);
-		sqlite3_reset(st);
-	}
-	db_finalize(&st);
-	return rc;
-}
-
-int
-rollup_forget_invalid(struct rollup *r)
-{
-	sqlite3_stmt *st = NULL;
-	char bad[64][16];
-	bool row;
-	int rc, n = 0, i;
-
-	rc = db_prepare(r->db, &st, "SELECT day FROM rollup_days WHERE dirty <> 0 "
-	    "AND pruned_at IS NULL");
-	while (rc == J_OK && n < 64 && (rc = db_step(r->db, st, &row)) == J_OK && row) {
-		const char *d = (const char *)sqlite3_column_text(st, 0);
-		int64_t ms;
-
-		if (d != NULL && strlen(d) < sizeof(bad[0]) && ts_parse_day(d, &ms) != 0)
-			snprintf(bad[n++], sizeof(bad[0]), "%s", d);
-	}
-	db_finalize(&st);
-	if (rc != J_OK || n == 0)
-		return rc;	/* the usual case: nothing written */
-	rc = db_prepare(r->db, &st, "DELETE FROM rollup_days WHERE day = :day "
-	    "AND pruned_at IS NULL");
-	if (rc == J_OK && (rc = db_begin(r->db)) == J_OK) {
-		for (i = 0; rc == J_OK && i < n; i++) {
-			rc = db_bind_text(r->db, st, ":day", bad[i]);
-			if (rc == J_OK)
-				rc = db_run(r->db, st);
-		}
-		rc = rc == J_OK ? db_commit(r->db) : (db_rollback(r->db), rc);
-	}
-	db_finalize(&st);
-	return rc;
-}
-
-int
-rollup_claim(struct rollup *r, const struct day_list *days)
-{
-	sqlite3_stmt *st;
-	char day[11];
-	size_t i;
-	int rc;
-
-	rc = db_prepare(r->db, &st, "INSERT INTO rollup_days (day, dirty) "
-	    "VALUES (:day, 2) ON CONFLICT (day) DO UPDATE SET dirty = 2 "
-	    "WHERE pruned_at IS NULL");
-	/* Up to CLAIM_BATCH days per transaction: one commit, short lock. */
-	for (i = 0; rc == J_OK && i < days->n; i++) {
-		if (days->v[i].reason == RR_FROZEN)
-			continue;
-		if (!r->db->in_write && (rc = db_begin(r->db)) != J_OK)
-			break;
-		ts_format_day(days->v[i].day_ms, day);
-		rc = db_bind_text(r->db, st, ":day", day);
-		if (rc == J_OK)
-			rc = db_run(r->db, st);
-		if (rc == J_OK && (i + 1) % CLAIM_BATCH == 0)
-			rc = db_commit(r->db);
-	}
-	if (r->db->in_write)
-		rc = rc == J_OK ? db_commit(r->db) : (db_rollback(r->db), rc);
-	db_finalize(&st);
 	return rc;
 }
 
@@ -512,11 +373,15 @@ rollup_compute(struct rollup *r, int64_t day_ms, struct rollup_result *res)
 {
 	struct tsprobe p[TSPROBE_MAX];
 	char lo[16], hi[24];
+	int64_t lo_ms, hi_ms;
 	bool row;
 	int n, rc;
 
 	memset(res, 0, sizeof(*res));
-	n = tsprobe_interval(day_ms, day_ms + TS_MS_PER_DAY, r->aff, p, TSPROBE_MAX);
+	bizcal_interval(&r->cal, day_ms, &lo_ms, &hi_ms);
+	if (hi_ms == lo_ms)
+		return J_OK;	/* a day the zone skipped holds no event */
+	n = tsprobe_interval(lo_ms, hi_ms, r->aff, p, TSPROBE_MAX);
 	if (n <= 0)
 		return J_SOFTWARE;
 	if ((rc = prepare_day_statements(r, n)) != J_OK)
@@ -569,7 +434,10 @@ rollup_store(struct rollup *r, int64_t day_ms, const struct rollup_result *res,
 	*frozen = false;
 	ts_format_day(day_ms, day);
 	runlog_clock(now);
-	rc = db_prepare(r->db, &state, "SELECT pruned_at IS NOT NULL FROM "
+	bool zoned = r->cal.zoned;
+
+	rc = db_prepare(r->db, &state, zoned ? "SELECT pruned_at IS NOT NULL FROM "
+	    "business_days WHERE day = :day" : "SELECT pruned_at IS NOT NULL FROM "
 	    "rollup_days WHERE day = :day");
 	if (rc == J_OK)
 		rc = db_prepare(r->db, &del, "DELETE FROM analytics_daily WHERE date = :day");
@@ -578,14 +446,20 @@ rollup_store(struct rollup *r, int64_t day_ms, const struct rollup_result *res,
 		    "event_type, count, unique_users, unique_sessions, metadata, "
 		    "computed_at) VALUES (:day, :type, :count, :users, :sessions, "
 		    ":meta, :now)");
+	/* With a zone, the business day's state is its own; its UTC days'
+	 * claims go with their last business day (rollup_done_utc_days()). */
 	if (rc == J_OK)
-		rc = db_prepare(r->db, &done, "UPDATE rollup_days SET dirty = CASE "
+		rc = db_prepare(r->db, &done, zoned ? "INSERT INTO business_days "
+		    "(day, rolled_at, events) VALUES (:day, :now, :events) ON CONFLICT "
+		    "(day) DO UPDATE SET rolled_at = excluded.rolled_at, "
+		    "events = excluded.events" : "UPDATE rollup_days SET dirty = CASE "
 		    "dirty WHEN 2 THEN 0 ELSE dirty END, rolled_at = :now, "
 		    "events = :events WHERE day = :day");
 	/* An empty day keeps no state; an event arriving later recreates it. */
 	if (rc == J_OK)
-		rc = db_prepare(r->db, &forget, "DELETE FROM rollup_days "
-		    "WHERE day = :day AND dirty = 0 AND events = 0");
+		rc = db_prepare(r->db, &forget, zoned ? "DELETE FROM business_days "
+		    "WHERE day = :day AND events = 0 AND pruned_at IS NULL" :
+		    "DELETE FROM rollup_days WHERE day = :day AND dirty = 0 AND events = 0");
 	if (rc == J_OK)
 		rc = db_begin(r->db);
 	if (rc != J_OK)
@@ -640,6 +514,12 @@ rollup_store(struct rollup *r, int64_t day_ms, const struct rollup_result *res,
 		rc = db_bind_text(r->db, forget, ":day", day);
 	if (rc == J_OK)
 		rc = db_run(r->db, forget);
+	if (rc == J_OK && zoned) {
+		int64_t lo, hi;
+
+		bizcal_interval(&r->cal, day_ms, &lo, &hi);
+		rc = rollup_done_utc_days(r, day_ms, lo, hi);
+	}
 	if (rc == J_OK)
 		rc = db_commit(r->db);
 out:

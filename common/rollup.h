@@ -10,6 +10,10 @@
  * marks its days 2 ("being read"), then reads and writes each day, clearing
  * the mark only if it is still 2; an event arriving meanwhile sets it back to
  * 1, so the next run rolls the day again and nothing is missed.
+ *
+ * A day is the shop's business day (bizday.h): a UTC day unless a business
+ * time zone is set, and then the zone's calendar day.  rollup_days.c
+ * chooses the days and keeps their state in either case.
  */
 #ifndef JOBS_ROLLUP_H
 #define JOBS_ROLLUP_H
@@ -17,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bizday.h"
 #include "db.h"
 #include "tsprobe.h"
 
@@ -28,7 +33,7 @@ enum rollup_reason {
 };
 
 struct rollup_day {
-	int64_t day_ms;		/* 00:00 UTC */
+	int64_t day_ms;		/* the day (its date, at 00:00 UTC: bizday.h) */
 	enum rollup_reason reason;
 	bool late;		/* frozen day whose events changed after pruning */
 };
@@ -54,9 +59,13 @@ struct rollup_result {
 
 struct rollup {
 	struct db *db;
+	struct bizcal cal;	/* what a day is */
 	enum ts_affinity aff;	/* of analytics_events.created_at */
 	int nprobes;		/* probe count the statements were built for */
 	sqlite3_stmt *events, *totals, *products, *unreadable;
+	sqlite3_stmt *bstate;	/* a business day's state (with a zone) */
+	int64_t *claimed;	/* with a zone: UTC days claimed, ascending */
+	size_t nclaimed;
 };
 
 void day_list_free(struct day_list *l);
@@ -67,13 +76,13 @@ int rollup_init(struct rollup *r, struct db *db);
 void rollup_release(struct rollup *r);
 
 /*
- * Days for a catch-up before today_ms: every day marked dirty and not pruned
+ * Days for a catch-up before the day today_ms: every day marked dirty and not pruned
  * (RR_MISSING or RR_STALE), then every pruned day with late events
  * (RR_FROZEN, late = true), in day order.
  */
 int rollup_catchup_days(struct rollup *r, int64_t today_ms, struct day_list *out);
 
-/* Every day in [from_ms, to_ms] (both 00:00 UTC): RR_ASKED, or RR_FROZEN. */
+/* Every day in [from_ms, to_ms] (days): RR_ASKED, or RR_FROZEN. */
 int rollup_range_days(struct rollup *r, int64_t from_ms, int64_t to_ms,
     struct day_list *out);
 
@@ -90,6 +99,13 @@ int rollup_claim(struct rollup *r, const struct day_list *days);
 
 /* Read and aggregate the day's events in one read transaction. */
 int rollup_compute(struct rollup *r, int64_t day_ms, struct rollup_result *out);
+
+/*
+ * With a business time zone: in the transaction that stores business day
+ * `day` ([lo, hi)), clear the claims of the UTC days whose last business day
+ * it is (rollup_days.c).
+ */
+int rollup_done_utc_days(struct rollup *r, int64_t day, int64_t lo, int64_t hi);
 
 /*
  * Replace the day's analytics_daily rows with res and clear the claim.  If

@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "archive.h"
+#include "bizday.h"
 #include "cli.h"
 #include "db.h"
 #include "dbfile.h"
 #include "log.h"
 #include "restore.h"
+#include "rollup.h"
 #include "schema.h"
 #include "status.h"
 #include "stock.h"
@@ -205,33 +207,42 @@ read_drift(struct db *db, struct drift *d)
 	return rc;
 }
 
+/* The days a catch-up of rollup_daily would roll now: what it does. */
 static int
-read_backlog(struct db *db, const struct args *a, int64_t now, struct job_status *s)
+days_to_roll(struct db *db, const struct bizcal *cal, int64_t now, int64_t *n)
+{
+	struct day_list days = { NULL, 0, 0 };
+	struct rollup r;
+	size_t i;
+	int rc = rollup_init(&r, db);
+
+	*n = 0;
+	if (rc == J_OK)
+		rc = rollup_catchup_days(&r, bizcal_day(cal, now), &days);
+	for (i = 0; rc == J_OK && i < days.n; i++)
+		*n += days.v[i].reason != RR_FROZEN;
+	day_list_free(&days);
+	rollup_release(&r);
+	return rc;
+}
+
+static int
+read_backlog(struct db *db, const struct bizcal *cal, const struct args *a,
+    int64_t now, struct job_status *s)
 {
 	int64_t today = ts_floor_day(now);
-	char day[11];
 
 	s->behind = -1;
 	if (strcmp(s->job, "rollup_daily") == 0) {
-		sqlite3_stmt *st = NULL;
-		bool row;
-		int rc;
-
 		s->behind_what = "days to roll up";
-		ts_format_day(today, day);
-		rc = db_prepare(db, &st, "SELECT count(*) FROM rollup_days WHERE "
-		    "dirty <> 0 AND pruned_at IS NULL AND day < :today");
-		if (rc == J_OK)
-			rc = db_bind_text(db, st, ":today", day);
-		if (rc == J_OK && (rc = db_step(db, st, &row)) == J_OK && row)
-			s->behind = sqlite3_column_int64(st, 0);
-		db_finalize(&st);
-		return rc;
+		return days_to_roll(db, cal, now, &s->behind);
 	}
 	if (strcmp(s->job, "prune_events") == 0) {
+		/* 00:00 of the shop's day, as prune_events counts it. */
 		s->behind_what = "events past retention";
 		return archive_count_before(db, "analytics_events", "created_at",
-		    today - a->events_days * TS_MS_PER_DAY, &s->behind);
+		    bizcal_start(cal, bizcal_day(cal, now) - a->events_days *
+		    TS_MS_PER_DAY), &s->behind);
 	}
 	if (strcmp(s->job, "archive_logs") == 0) {
 		s->behind_what = "logs past retention";
@@ -347,6 +358,34 @@ read_leftovers(struct db *db, const char *db_path, struct leftovers *l)
 	return rc;
 }
 
+/*
+ * What a day is: "Europe/Dublin from 2025-06-01 (UTC before)", the newest
+ * zone first; "UTC (no business time zone set)" without one.
+ */
+static void
+business_line(const struct bizcal *c, char *out, size_t size)
+{
+	size_t i, len;
+	char day[11];
+
+	if (!c->zoned) {
+		snprintf(out, size, "UTC (no business time zone set)");
+		return;
+	}
+	out[0] = '\0';
+	for (i = c->n; i-- > 0; ) {
+		len = strlen(out);
+		if (c->p[i].from_day == BIZ_FOREVER) {
+			snprintf(out + len, size - len, "%s%s", c->p[i].tz.name,
+			    c->n == 1 ? " (from the beginning)" : " before)");
+			break;
+		}
+		ts_format_day(c->p[i].from_day, day);
+		snprintf(out + len, size - len, "%s from %s%s", c->p[i].tz.name, day,
+		    i == c->n - 1 ? " (" : ", ");
+	}
+}
+
 static void
 json_str(const char *s)
 {
@@ -359,15 +398,18 @@ json_str(const char *s)
 static void
 print_json(const char *db_path, int64_t now, const struct job_status *js, size_t n,
     int64_t files, int64_t damaged, bool verified, bool healthy,
-    const struct leftovers *l)
+    const struct leftovers *l, const struct bizcal *cal)
 {
-	char iso[32];
+	char iso[32], biz[512];
 	size_t i;
 	int64_t k;
 
 	ts_format_iso(now, iso);
 	printf("{\"database\":");
 	json_str(db_path);
+	business_line(cal, biz, sizeof(biz));
+	printf(",\"business_day\":");
+	json_str(biz);
 	printf(",\"now\":\"%s\",\"healthy\":%s,\"jobs\":[", iso, healthy ? "true" : "false");
 	for (i = 0; i < n; i++) {
 		const struct job_status *s = &js[i];
@@ -455,15 +497,17 @@ print_drift(const struct job_status *s)
 
 static void
 print_text(const char *db_path, int64_t now, const struct job_status *js, size_t n,
-    int64_t files, int64_t damaged, bool verified, const struct leftovers *l)
+    int64_t files, int64_t damaged, bool verified, const struct leftovers *l,
+    const struct bizcal *cal)
 {
-	char iso[32], when[32], rows[24], secs[24];
+	char iso[32], when[32], rows[24], secs[24], biz[512];
 	size_t i;
 	int64_t k;
 	int problems = 0;
 
 	ts_format_iso(now, iso);
-	printf("database %s, now %s\n\n", db_path, iso);
+	business_line(cal, biz, sizeof(biz));
+	printf("database %s, now %s\nbusiness day: %s\n\n", db_path, iso, biz);
 	printf("%-20s %-20s %-8s %10s %9s  %s\n", "job", "last run (UTC)", "result",
 	    "rows", "time", "behind");
 	for (i = 0; i < n; i++) {
@@ -535,6 +579,7 @@ main(int argc, char **argv)
 	struct job_status js[sizeof(jobs) / sizeof(jobs[0])];
 	struct job_opts o;
 	struct db db;
+	struct bizcal cal = { false, NULL, 0 };
 	struct leftovers left;
 	int64_t files = 0, damaged = 0;
 	size_t i, n = sizeof(jobs) / sizeof(jobs[0]);
@@ -548,6 +593,8 @@ main(int argc, char **argv)
 		return rc;
 	}
 	rc = schema_require(&db);
+	if (rc == J_OK)
+		rc = bizcal_load(&cal, &db);
 	memset(js, 0, sizeof(js));
 	for (i = 0; rc == J_OK && i < n; i++) {
 		js[i].job = jobs[i];
@@ -555,7 +602,7 @@ main(int argc, char **argv)
 		js[i].scheduled = strcmp(jobs[i], "restore_archive") != 0 &&
 		    strcmp(jobs[i], "retire_table") != 0;
 		if ((rc = read_outcome(&db, &js[i])) == J_OK &&
-		    (rc = read_backlog(&db, &a, o.now_ms, &js[i])) == J_OK)
+		    (rc = read_backlog(&db, &cal, &a, o.now_ms, &js[i])) == J_OK)
 			judge(&a, o.now_ms, &js[i]);
 		healthy &= js[i].problem[0] == '\0';
 	}
@@ -574,15 +621,18 @@ main(int argc, char **argv)
 		rc = read_leftovers(&db, o.db_path, &left);
 	if (rc != J_OK) {
 		log_error("%s", db.err);
+		bizcal_free(&cal);
 		db_close(&db);
 		return rc;
 	}
 	healthy &= damaged == 0;
 	if (a.json)
 		print_json(o.db_path, o.now_ms, js, n, files, damaged, a.verify,
-		    healthy, &left);
+		    healthy, &left, &cal);
 	else
-		print_text(o.db_path, o.now_ms, js, n, files, damaged, a.verify, &left);
+		print_text(o.db_path, o.now_ms, js, n, files, damaged, a.verify,
+		    &left, &cal);
+	bizcal_free(&cal);
 	if (db_close(&db) != J_OK) {
 		log_error("%s", db.err);
 		return J_SOFTWARE;

@@ -54,13 +54,15 @@ main(int argc, char **argv)
 	struct prune_args args = { DEFAULT_RETENTION_DAYS, false };
 	const struct cli_spec spec = {
 		"prune_events", "[--db PATH] (--archive-dir DIR | --no-archive) [options]",
-		"Archive analytics_events older than the retention window (UTC days),\n"
-		"then delete them.  Refuses (65) while such a day is not rolled up.",
+		"Archive analytics_events older than the retention window (days: UTC,\n"
+		"or the business time zone's), then delete them.  Refuses (65) while\n"
+		"such a day is not rolled up.",
 		CLI_NOW | CLI_BATCH | CLI_RUNTIME | CLI_ARCHIVE | CLI_METRICS, DEFAULT_BATCH,
 		options, handle, &args,
 	};
-	struct prune_ctx ctx = { false, -1, INT64_MIN };
+	struct prune_ctx ctx;
 	struct archive_hooks hooks;
+	struct bizcal cal;
 	struct job_opts o;
 	struct job j;
 	char summary[2048], days[1024];
@@ -70,17 +72,24 @@ main(int argc, char **argv)
 
 	if ((rc = cli_parse(&spec, argc, argv, &o)) != 0)
 		return rc == CLI_EXIT_DONE ? J_OK : rc;
-	cutoff = ts_floor_day(o.now_ms) - args.retention_days * TS_MS_PER_DAY;
 	if ((rc = job_begin(&j, spec.name, &o)) != J_OK)
 		return rc;
+	/* 00:00 of the day retention_days before today: the shop's days. */
+	if ((rc = bizcal_load(&cal, &j.db)) != J_OK)
+		return job_end(&j, rc, false, j.db.err);
+	cutoff = bizcal_start(&cal, bizcal_day(&cal, o.now_ms) -
+	    args.retention_days * TS_MS_PER_DAY);
 
+	memset(&ctx, 0, sizeof(ctx));
 	ctx.skip_rollup_check = args.skip_rollup_check;
+	ctx.cal = &cal;
+	ctx.cutoff = cutoff;
 	prune_hooks(&hooks, &ctx);
 	/* A bad --archive-dir is named before any refusal about the data. */
 	rc = o.archive_dir ? archive_dir_check(o.archive_dir, summary,
 	    sizeof(summary)) : J_OK;
 	if (rc == J_OK && !args.skip_rollup_check) {
-		rc = prune_check_rollups(&j.db, cutoff, days, sizeof(days));
+		rc = prune_check_rollups(&j.db, &cal, cutoff, days, sizeof(days));
 		if (rc == J_DATAERR)
 			snprintf(summary, sizeof(summary), "refusing to prune: days "
 			    "without a fresh rollup: %s (run rollup_daily first, or "
@@ -94,5 +103,6 @@ main(int argc, char **argv)
 	if (rc == J_OK)
 		rc = archive_pass(&j, "analytics_events", cutoff, &hooks, NULL, &stopped,
 		    summary, sizeof(summary));
+	bizcal_free(&cal);
 	return job_end(&j, rc, stopped, summary);
 }

@@ -1,12 +1,15 @@
 /*
  * rollup_daily: aggregate raw analytics_events into analytics_daily, one row
- * per (UTC day, event_type) (SPEC section 5).  With no day given it catches
- * up: every complete day not rolled up yet and every day whose events changed
- * since.  --date or --from/--to recompute exactly those days.
+ * per (day, event_type) (SPEC section 5).  A day is the shop's business day:
+ * a UTC day, or the business time zone's (common/bizday.h), which
+ * --set-timezone sets.  With no day given it catches up: every complete day
+ * not rolled up yet and every day whose events changed since.  --date or
+ * --from/--to recompute exactly those days.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "bizday.h"
 #include "cli.h"
 #include "db.h"
 #include "job.h"
@@ -17,17 +20,19 @@
 #include "status.h"
 #include "timefmt.h"
 
-enum { OPT_DATE = 256, OPT_FROM, OPT_TO };
+enum { OPT_DATE = 256, OPT_FROM, OPT_TO, OPT_ZONE };
 
 struct rollup_args {
-	int64_t from_ms, to_ms;		/* days asked, 00:00 UTC; -1 if none */
+	int64_t from_ms, to_ms;		/* days asked; -1 if none */
 	bool date, from, to;
+	const char *zone;		/* --set-timezone, or NULL */
 };
 
 static const struct cli_option options[] = {
-	{ "date", "YYYY-MM-DD", OPT_DATE, "recompute this UTC day" },
-	{ "from", "YYYY-MM-DD", OPT_FROM, "recompute from this day ..." },
+	{ "date", "YYYY-MM-DD", OPT_DATE, "recompute this day" },
+	{ "from", "YYYY-MM-DD", OPT_FROM, "recompute from this day ... (with --set-timezone: its first day)" },
 	{ "to", "YYYY-MM-DD", OPT_TO, "... through this day (inclusive)" },
+	{ "set-timezone", "ZONE", OPT_ZONE, "days are ZONE's (e.g. Europe/Dublin) from --from on, then roll again" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -39,6 +44,10 @@ handle(void *ctx, int key, const char *arg, char *err, size_t size)
 	struct rollup_args *a = ctx;
 	int64_t day;
 
+	if (key == OPT_ZONE) {
+		a->zone = arg;
+		return 0;
+	}
 	if (ts_parse_day(arg, &day) != 0) {
 		snprintf(err, size, "--%s: '%s' is not a valid day (YYYY-MM-DD)",
 		    key == OPT_DATE ? "date" : key == OPT_FROM ? "from" : "to", arg);
@@ -62,6 +71,12 @@ check_args(const struct rollup_args *a)
 {
 	char from[11], to[11];
 
+	if (a->zone != NULL) {
+		if (!a->date && !a->to)
+			return J_OK;
+		log_error("--set-timezone takes --from (its first day), not --date or --to");
+		return J_USAGE;
+	}
 	if (a->date && (a->from || a->to))
 		log_error("--date cannot be combined with --from/--to");
 	else if (a->from != a->to)
@@ -103,7 +118,7 @@ roll_days(struct job *j, struct rollup *r, const struct day_list *days,
     struct rollup_totals *t, size_t *left)
 {
 	const struct job_opts *o = j->o;
-	int64_t today = ts_floor_day(o->now_ms);
+	int64_t today = bizcal_day(&r->cal, o->now_ms);
 	struct progress pr;
 	char day[11];
 	bool frozen = false;
@@ -156,15 +171,68 @@ roll_days(struct job *j, struct rollup *r, const struct day_list *days,
 	return rc;
 }
 
+/*
+ * --set-timezone: the new calendar (bizday.h), then the run rolls the days
+ * it changed.  With --dry-run, only what would be rolled again.
+ */
+static int
+set_zone(struct job *j, const struct rollup_args *a, char *summary, size_t size)
+{
+	const struct job_opts *o = j->o;
+	struct bizcal c;
+	int64_t redo, today;
+	char err[1024], from[11], first[11], last[11];
+	int rc;
+
+	/* Checked first, changing nothing: a refusal records no run. */
+	rc = bizcal_set(&j->db, a->zone, a->from ? a->from_ms : BIZ_FOREVER,
+	    true, &redo, err, sizeof(err));
+	if (rc == J_OK && !o->dry_run && (rc = runlog_start(&j->run)) != J_OK)
+		snprintf(err, sizeof(err), "%s", j->db.err);
+	else if (rc == J_OK && !o->dry_run)
+		rc = bizcal_set(&j->db, a->zone, a->from ? a->from_ms : BIZ_FOREVER,
+		    false, &redo, err, sizeof(err));
+	if (rc != J_OK) {
+		snprintf(summary, size, "%s", err);
+		return rc;
+	}
+	if (redo == BIZ_FOREVER) {
+		snprintf(summary, size, "%s days %s's from the beginning (nothing "
+		    "was ever pruned): every day %s rolled again", o->dry_run ?
+		    "would make" : "made", a->zone, o->dry_run ? "would be" : "is");
+		return J_OK;
+	}
+	ts_format_day(redo + TS_MS_PER_DAY, from);
+	ts_format_day(redo, first);
+	/* The days rolled again end with yesterday in the new zone: that is
+	 * the new calendar's, which only the real run has. */
+	if ((rc = bizcal_load(&c, &j->db)) != J_OK) {
+		snprintf(summary, size, "%s", j->db.err);
+		return rc;
+	}
+	today = bizcal_day(&c, o->now_ms);
+	bizcal_free(&c);
+	ts_format_day(today - TS_MS_PER_DAY, last);
+	snprintf(summary, size, "%s days %s's from %s on; %s (the last day "
+	    "before, which %s where %s begins) and every later day %s rolled "
+	    "again%s%s%s", o->dry_run ? "would make" : "made", a->zone, from,
+	    first, o->dry_run ? "would end" : "now ends", from, o->dry_run ?
+	    "would be" : "are", o->dry_run ? " (through " : "", o->dry_run ?
+	    last : "", o->dry_run ? ")" : "");
+	return J_OK;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct rollup_args args = { -1, -1, false, false, false };
+	struct rollup_args args = { -1, -1, false, false, false, NULL };
 	const struct cli_spec spec = {
-		"rollup_daily", "[--db PATH] [--date D | --from D --to D] [options]",
-		"Roll analytics_events up into analytics_daily, one row per UTC day and\n"
-		"event_type.  Without a day: every complete day not rolled up yet, and\n"
-		"every day whose events changed since.",
+		"rollup_daily", "[--db PATH] [--date D | --from D --to D | --set-timezone ZONE [--from D]]\n"
+		"       [options]",
+		"Roll analytics_events up into analytics_daily, one row per day and\n"
+		"event_type; a day is a UTC day, or the business time zone's once\n"
+		"--set-timezone has set one.  Without a day: every complete day not\n"
+		"rolled up yet, and every day whose events changed since.",
 		CLI_NOW | CLI_RUNTIME | CLI_METRICS, 0, options, handle, &args,
 	};
 	struct job_opts o;
@@ -186,15 +254,22 @@ main(int argc, char **argv)
 	/* Rollups write no file: see db_relax_durability(). */
 	if (!o.dry_run && (rc = db_relax_durability(&j.db)) != J_OK)
 		return job_end(&j, rc, false, j.db.err);
-	ts_format_day(o.now_ms, today);
+	/* A dry run of --set-timezone says it all in its line: the calendar
+	 * is the old one still, and so would be the days listed. */
+	if (args.zone != NULL && ((rc = set_zone(&j, &args, summary,
+	    sizeof(summary))) != J_OK || o.dry_run))
+		return job_end(&j, rc, false, summary);
+	if (args.zone != NULL)
+		log_info("%s", summary);
 
 	rc = rollup_init(&r, &j.db);
+	ts_format_day(rc == J_OK ? bizcal_day(&r.cal, o.now_ms) : o.now_ms, today);
 	if (rc == J_OK && !o.dry_run)
 		rc = rollup_forget_invalid(&r);
 	if (rc == J_OK)
-		rc = args.date || args.from ?
+		rc = (args.date || args.from) && args.zone == NULL ?
 		    rollup_range_days(&r, args.from_ms, args.to_ms, &days) :
-		    rollup_catchup_days(&r, ts_floor_day(o.now_ms), &days);
+		    rollup_catchup_days(&r, bizcal_day(&r.cal, o.now_ms), &days);
 	if (rc == J_OK && !o.dry_run && days.n > 0 &&
 	    (rc = runlog_start(&j.run)) == J_OK)
 		rc = rollup_claim(&r, &days);

@@ -23,58 +23,7 @@ import sys
 
 sys.path.insert(0, os.environ["TAP_LIB"])
 from tsmodel import DAY_MS, day_of, parse_ms  # noqa: E402
-
-
-def rows(db):
-    con = sqlite3.connect(db)
-    out = con.execute('SELECT id, event_type, user_id, session_id, product_id, '
-                      'created_at FROM analytics_events ORDER BY id').fetchall()
-    con.close()
-    return out
-
-
-def id_key(v):
-    """SQLite's order of values: numbers, then text (bytewise), then blobs."""
-    if isinstance(v, (int, float)):
-        return (0, v, b'')
-    if isinstance(v, str):
-        return (1, 0, v.encode())
-    return (2, 0, v)
-
-
-def json_id(v):
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        return '"' + ''.join('\\' + c if c in '"\\' else
-                             '\\u%04x' % ord(c) if ord(c) < 0x20 else c
-                             for c in v) + '"'
-    raise SystemExit('model.py: product_id %r: no JSON form modelled' % (v,))
-
-
-def aggregate(db, keep):
-    groups = {}
-    for _id, etype, user, session, product, created in rows(db):
-        ms = parse_ms(created)
-        if ms is None or not keep(day_of(ms)):
-            continue
-        g = groups.setdefault((day_of(ms), etype), [0, set(), set(), {}])
-        g[0] += 1
-        if user is not None:
-            g[1].add(user)
-        if session is not None:
-            g[2].add(session)
-        if product is not None:
-            g[3][product] = g[3].get(product, 0) + 1
-    lines = []
-    for (day, etype) in sorted(groups):
-        n, users, sessions, products = groups[(day, etype)]
-        top = sorted(products.items(), key=lambda kv: (-kv[1], id_key(kv[0])))[:10]
-        meta = '{"top_products":[%s]}' % ','.join(
-            '{"product_id":%s,"count":%d}' % (json_id(p), c) for p, c in top)
-        lines.append('%s|%s|%d|%d|%d|%s' % (day, etype, n, len(users),
-                                            len(sessions), meta))
-    return lines
+from dailymodel import FORMS, aggregate, fmt, rows  # noqa: E402,F401
 
 
 def expect(db, args):
@@ -89,7 +38,7 @@ def expect(db, args):
         elif opt == '--exclude':
             exclude = set(val.split(','))
     for line in aggregate(db, lambda d: d < before and d not in exclude and
-                          (only is None or d in only)):
+                          (only is None or d in only), day_of):
         print(line)
 
 
@@ -98,7 +47,7 @@ def stats(db, today):
     events counted, rows written, and unreadable timestamps met.  rollup.h
     defines the last as the events whose created_at is text dated a rolled
     day (it starts with that YYYY-MM-DD) but is not readable."""
-    lines = aggregate(db, lambda d: d < today)
+    lines = aggregate(db, lambda d: d < today, day_of)
     days = sorted({l.split('|')[0] for l in lines})
     events = sum(int(l.split('|')[2]) for l in lines)
     unreadable = 0
@@ -117,44 +66,6 @@ def ids(db, day):
 
 # --- the generator --------------------------------------------------------
 
-def fmt(ms, form, rnd):
-    """ms (UTC) written in one of the SPEC 3 forms."""
-    t = datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=ms)
-    frac = '.%03d' % (ms % 1000)
-    if form == 'space':
-        return t.strftime('%Y-%m-%d %H:%M:%S')
-    if form == 'space_frac':
-        return t.strftime('%Y-%m-%d %H:%M:%S') + frac
-    if form == 'T':
-        return t.strftime('%Y-%m-%dT%H:%M:%S')
-    if form == 'T_frac6':
-        return t.strftime('%Y-%m-%dT%H:%M:%S') + frac + '%03d' % rnd.randrange(1000)
-    if form == 'Z':
-        return t.strftime('%Y-%m-%dT%H:%M:%S') + frac + 'Z'
-    if form == 'space_Z':
-        return t.strftime('%Y-%m-%d %H:%M:%S') + 'Z'
-    if form == 'offset':
-        off = rnd.choice([-14 * 60, -9 * 60, -5 * 60, -2 * 60, -30, 60, 2 * 60,
-                          5 * 60 + 30, 9 * 60 + 45, 14 * 60])
-        local = t + datetime.timedelta(minutes=off)
-        sign = '-' if off < 0 else '+'
-        return local.strftime('%Y-%m-%dT%H:%M:%S') + frac + '%s%02d:%02d' % (
-            sign, abs(off) // 60, abs(off) % 60)
-    if form == 'sec':
-        return ms // 1000
-    if form == 'ms':
-        return ms
-    if form == 'sec_text':
-        return str(ms // 1000)
-    if form == 'ms_text':
-        return str(ms)
-    if form == 'real_sec':
-        return ms / 1000 + 0.25 if ms % 1000 < 500 else float(ms // 1000)
-    raise ValueError(form)
-
-
-FORMS = ['space', 'space_frac', 'T', 'T_frac6', 'Z', 'space_Z', 'offset',
-         'offset', 'offset', 'sec', 'ms', 'sec_text', 'ms_text', 'real_sec']
 TYPES = ['page_view'] * 60 + ['product_view'] * 50 + ['add_to_cart'] * 30 + \
     ['search'] * 20 + ['checkout'] * 10 + ['purchase'] * 10 + \
     ['', 'Page_View', 'page view', 42]     # 42: TEXT affinity stores '42'

@@ -85,6 +85,13 @@ expect 0 migrate --db i.db --status
 expect 65 migrate --db i.db
 sqlite3 i.db "UPDATE products SET additional_images = NULL WHERE id = 2"
 expect 0 migrate --db i.db
+# the business day: a zone set, days rolled and pruned in it
+cp s.db z.db
+expect 0 rollup_daily --db z.db --now $NOW --set-timezone Europe/Dublin --dry-run
+expect 0 rollup_daily --db z.db --now $NOW --set-timezone Europe/Dublin --from 2025-06-10
+expect 64 rollup_daily --db z.db --set-timezone Nowhere/Atlantis
+expect 0 prune_events --db z.db --now $NOW --no-archive --skip-rollup-check
+expect 0 jobs_status --db z.db --json
 
 logs=$(cat "$B"/valgrind.*.log 2>/dev/null)
 if [ -n "$logs" ]; then
