@@ -11,8 +11,9 @@ DESTDIR   ?=
 
 CC        ?= cc
 PKGS      := sqlite3 zlib
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS  := $(shell pkg-config --libs $(PKGS))
+# (Quiet: a missing pkg-config or library is named by tests/needs.sh.)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Development builds treat warnings as errors; `make WERROR=` for a packager.
 WERROR    ?= -Werror
@@ -44,9 +45,22 @@ SQL_FILES := $(sort $(wildcard sql/[0-9]*.sql))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit integration check valgrind stress demo bench bench-growth install uninstall \
-        clean fuzz fuzz-smoke lint
-all: $(PROGRAMS:%=$(BIN)/%)
+.PHONY: all programs test test-run unit integration check valgrind valgrind-run stress \
+        demo demo-run bench bench-run bench-growth install uninstall clean fuzz \
+        fuzz-run fuzz-smoke lint lint-run
+
+# Each target first checks what it needs (tests/needs.sh: one line naming
+# what is missing and the apt-get line for it, exit 2), then builds.  The
+# check runs in the recipe and the build in a sub-make, so it comes first
+# even under make -j.
+NEEDS     := @sh tests/needs.sh
+SUBMAKE   := @$(MAKE) --no-print-directory
+
+all:
+	$(NEEDS) build
+	$(SUBMAKE) programs
+
+programs: $(PROGRAMS:%=$(BIN)/%)
 
 $(BUILD)/common/%.o: common/%.c $(wildcard common/*.h) | $(BUILD)/common
 	@echo "  CC      $<"
@@ -78,39 +92,56 @@ $(BUILD) $(BUILD)/common $(BUILD)/tests $(BIN):
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
-integration: all
+integration: programs
 	@JOBS_BIN=$(abspath $(BIN)) prove -f tests/t/
 
 # One total at the end: unit suites (cmocka) then integration (TAP via prove).
-test: all $(UNIT_BIN)
+test:
+	$(NEEDS) test
+	$(SUBMAKE) test-run
+
+test-run: programs $(UNIT_BIN)
 	@sh tests/run-all.sh "$(abspath $(BIN))" $(UNIT_BIN)
 
 check:
-	$(MAKE) BUILD=build/san BIN=build/san/bin SAN=1 OPT=-O1 test
+	$(NEEDS) check
+	$(MAKE) BUILD=build/san BIN=build/san/bin SAN=1 OPT=-O1 test-run
 
 # Every program under valgrind memcheck on its main and error paths (about a
 # minute; the whole suite under valgrind would take an hour).
-valgrind: all
+valgrind:
+	$(NEEDS) valgrind
+	$(SUBMAKE) valgrind-run
+
+valgrind-run: programs
 	@rm -rf $(BUILD)/valgrind
 	@sh tests/valgrind/wrap.sh $(abspath $(BIN)) $(abspath $(BUILD))/valgrind
 	@bash tests/valgrind/smoke.sh $(abspath $(BUILD))/valgrind
 
 # The kill -9 loops of make test, ten times longer, and the whole syscall
 # fault matrix: every pwrite64, a ten-day fixture (about 20 minutes).
-stress: all
+stress: programs
 	CRASH_TRIALS=200 CRASH_LOG_TRIALS=50 EXPIRE_TRIALS=150 \
 	    FAULT_EVENTS=600 FAULT_DAYS=10 FAULT_PWRITE_STEP=1 FAULT_MAX_K=5000 FAULT_TRIALS=10 \
 	    JOBS_BIN=$(abspath $(BIN)) prove -v tests/t/crash.t tests/t/expire.t tests/t/faults.t
 
-demo: all
+demo:
+	$(NEEDS) demo
+	$(SUBMAKE) demo-run
+
+demo-run: programs
 	@sh tests/demo.sh "$(abspath $(BIN))"
 
 # SPEC 7 ratios against the naive sqlite3-shell way; BENCH_SCALE=0.1 is quick.
-bench: all
+bench:
+	$(NEEDS) bench
+	$(SUBMAKE) bench-run
+
+bench-run: programs
 	@bash bench/run.sh "$(abspath $(BIN))"
 
 # Rollup of a day and prune per million rows at 1M, 3M and 10M events.
-bench-growth: all
+bench-growth: programs
 	@bash bench/growth.sh "$(abspath $(BIN))"
 
 install: all
@@ -145,7 +176,11 @@ $(FUZZ_DIR)/fuzz_%: $(wildcard common/*.h)
 	@echo "  FUZZCC  $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
-fuzz: $(FUZZERS:%=$(FUZZ_DIR)/%)
+fuzz:
+	$(NEEDS) fuzz
+	$(SUBMAKE) fuzz-run
+
+fuzz-run: $(FUZZERS:%=$(FUZZ_DIR)/%)
 	@mkdir -p tests/fuzz/crashes
 	@for f in $(FUZZERS); do \
 	    echo "  FUZZ    $$f ($(FUZZ_SECONDS)s)"; \
@@ -169,7 +204,11 @@ CLANG_TIDY ?= clang-tidy
 LINT_SRC   := $(wildcard common/*.c jobs/*.c)
 
 # Both tools always run, so one pass shows every finding.
-lint: $(BUILD)/sql_embed.c
+lint:
+	$(NEEDS) lint
+	$(SUBMAKE) lint-run
+
+lint-run: $(BUILD)/sql_embed.c
 	@rc=0; \
 	echo "  CPPCHECK common jobs"; \
 	$(CPPCHECK) --enable=warning,style,performance,portability \
