@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backlog.h"
 #include "dbfile.h"
 #include "job.h"
 #include "log.h"
@@ -53,6 +54,7 @@ job_begin(struct job *j, const char *name, const struct job_opts *o)
 	j->o = o;
 	j->lock.fd = -1;
 	j->ngauges = 0;
+	j->retention_days = 0;
 	j->started = db_mono_ms();
 	/* A file size limit (ulimit -f) must give EFBIG, reported as an I/O
 	 * error with nothing lost, not kill the process halfway. */
@@ -248,6 +250,31 @@ job_metrics(const char *job, const struct job_opts *o, struct db *db, int rc,
 	}
 }
 
+/* The job's backlog as a gauge, when the run could count it (job.h). */
+static void
+backlog_gauge(struct job *j, int rc)
+{
+	struct backlog_retention r = { BACKLOG_EVENTS_DAYS, BACKLOG_LOGS_DAYS };
+	struct bizcal cal = { false, NULL, 0 };
+	const char *what;
+	int64_t n = -1;
+
+	if (j->o->metrics_file == NULL || j->o->dry_run || j->db.h == NULL ||
+	    (rc != J_OK && rc != J_DATAERR))
+		return;
+	if (j->retention_days > 0)
+		r.events_days = r.logs_days = j->retention_days;
+	if (bizcal_load(&cal, &j->db) != J_OK || backlog_count(&j->db, &cal,
+	    j->name, &r, j->o->now_ms, &n, &what) != J_OK)
+		log_debug("no backlog in the metrics: %s", j->db.err);
+	else if (n >= 0)
+		job_gauge(j, "backlog", "Work waiting for the job after its last "
+		    "run, as jobs_status counts it: days to roll up, rows past "
+		    "retention, expired reservations, drifted products, rows to "
+		    "retire.", (double)n);
+	bizcal_free(&cal);
+}
+
 int
 job_end(struct job *j, int rc, bool stopped, const char *summary)
 {
@@ -263,6 +290,7 @@ job_end(struct job *j, int rc, bool stopped, const char *summary)
 	runlog_finish(&j->run, rc, stopped, summary);
 	if (!j->o->dry_run && rc != J_TEMPFAIL)
 		record_outcome(j, rc, summary);
+	backlog_gauge(j, rc);
 	if (!j->o->dry_run)
 		job_metrics(j->name, j->o, &j->db, rc, j->run.rows, j->run.bytes,
 		    job_seconds(j), j->gauges, j->ngauges);

@@ -32,6 +32,7 @@ struct job {
 	int64_t started;	/* monotonic ms */
 	struct job_gauge gauges[JOB_GAUGES_MAX];	/* job_gauge() */
 	size_t ngauges;
+	long retention_days;	/* prune_events, archive_logs: for the backlog */
 };
 
 /* Returns J_OK, or the status to exit with (already logged). */
@@ -46,7 +47,10 @@ int job_begin(struct job *j, const char *name, const struct job_opts *o);
  * object (ended_at, exit_code, rows, seconds, message) and, on success,
  * '<job>.last_success' the time it ended.  jobs_status reads them to tell
  * an idle job from one that stopped running.  With --metrics-file the same
- * facts are written in the Prometheus text format (see job_metrics()).
+ * facts are written in the Prometheus text format (see job_metrics()),
+ * with the job's backlog (backlog.h) as shop_job_backlog after a run that
+ * could count it (exit 0 or 65; a job that prune_events or archive_logs
+ * runs counts with its own --retention-days, set in j->retention_days).
  */
 int job_end(struct job *j, int rc, bool stopped, const char *summary);
 

@@ -55,6 +55,7 @@ main(int argc, char **argv)
 	cutoff = ts_floor_day(o.now_ms) - retention_days * TS_MS_PER_DAY;
 	if ((rc = job_begin(&j, spec.name, &o)) != J_OK)
 		return rc;
+	j.retention_days = retention_days;
 	rc = archive_pass(&j, "system_logs", cutoff, NULL, NULL, &stopped, summary,
 	    sizeof(summary));
 	return job_end(&j, rc, stopped, summary);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "archive.h"
+#include "backlog.h"
 #include "bizday.h"
 #include "cli.h"
 #include "db.h"
@@ -207,73 +208,17 @@ read_drift(struct db *db, struct drift *d)
 	return rc;
 }
 
-/* The days a catch-up of rollup_daily would roll now: what it does. */
-static int
-days_to_roll(struct db *db, const struct bizcal *cal, int64_t now, int64_t *n)
-{
-	struct day_list days = { NULL, 0, 0 };
-	struct rollup r;
-	size_t i;
-	int rc = rollup_init(&r, db);
-
-	*n = 0;
-	if (rc == J_OK)
-		rc = rollup_catchup_days(&r, bizcal_day(cal, now), &days);
-	for (i = 0; rc == J_OK && i < days.n; i++)
-		*n += days.v[i].reason != RR_FROZEN;
-	day_list_free(&days);
-	rollup_release(&r);
-	return rc;
-}
-
 static int
 read_backlog(struct db *db, const struct bizcal *cal, const struct args *a,
     int64_t now, struct job_status *s)
 {
-	int64_t today = ts_floor_day(now);
+	const struct backlog_retention r = { a->events_days, a->logs_days };
+	int rc = backlog_count(db, cal, s->job, &r, now, &s->behind,
+	    &s->behind_what);
 
-	s->behind = -1;
-	if (strcmp(s->job, "rollup_daily") == 0) {
-		s->behind_what = "days to roll up";
-		return days_to_roll(db, cal, now, &s->behind);
-	}
-	if (strcmp(s->job, "prune_events") == 0) {
-		/* 00:00 of the shop's day, as prune_events counts it. */
-		s->behind_what = "events past retention";
-		return archive_count_before(db, "analytics_events", "created_at",
-		    bizcal_start(cal, bizcal_day(cal, now) - a->events_days *
-		    TS_MS_PER_DAY), &s->behind);
-	}
-	if (strcmp(s->job, "archive_logs") == 0) {
-		s->behind_what = "logs past retention";
-		return archive_count_before(db, "system_logs", "created_at",
-		    today - a->logs_days * TS_MS_PER_DAY, &s->behind);
-	}
-	if (strcmp(s->job, "expire_reservations") == 0) {
-		s->behind_what = "expired reservations";
-		return archive_count_before(db, "product_reservations", "expires_at", now + 1,
-		    &s->behind);
-	}
-	if (strcmp(s->job, "retire_table") == 0) {
-		bool exists = false;
-		int rc = db_table_exists(db, "analytics", &exists);
-
-		/* What is left of the legacy table before migrate can drop it. */
-		s->behind_what = "rows of analytics to retire";
-		if (rc == J_OK && exists)
-			rc = db_query_int64(db, "SELECT count(*) FROM analytics",
-			    &s->behind, NULL);
-		return rc;
-	}
-	if (strcmp(s->job, "reconcile_stock") == 0) {
-		int rc = read_drift(db, &s->drift);
-
-		s->behind_what = "products drifted from the ledger";
-		if (rc == J_OK && s->drift.known)
-			s->behind = s->drift.drifted - s->drift.fixed;
-		return rc;
-	}
-	return J_OK;
+	if (rc == J_OK && strcmp(s->job, "reconcile_stock") == 0)
+		rc = read_drift(db, &s->drift);
+	return rc;
 }
 
 /* Milliseconds of an ISO time we wrote ourselves; -1 if unreadable. */
@@ -565,7 +510,8 @@ main(int argc, char **argv)
 	    "restore_archive", "retire_table" };
 	static const char *const tables[] = { "analytics_events", "system_logs",
 	    "product_reservations" };
-	struct args a = { false, false, false, DEFAULT_MAX_AGE_H, 90, 30 };
+	struct args a = { false, false, false, DEFAULT_MAX_AGE_H,
+	    BACKLOG_EVENTS_DAYS, BACKLOG_LOGS_DAYS };
 	const struct cli_spec spec = {
 		"jobs_status", "[--db PATH] [--check] [--json] [--verify-archives] [options]",
 		"Show, per job, the last run (time, result, rows, duration) and how far\n"

@@ -74,6 +74,7 @@ main(int argc, char **argv)
 		return rc == CLI_EXIT_DONE ? J_OK : rc;
 	if ((rc = job_begin(&j, spec.name, &o)) != J_OK)
 		return rc;
+	j.retention_days = args.retention_days;
 	/* 00:00 of the day retention_days before today: the shop's days. */
 	if ((rc = bizcal_load(&cal, &j.db)) != J_OK)
 		return job_end(&j, rc, false, j.db.err);

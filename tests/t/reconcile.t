@@ -250,9 +250,10 @@ is "$(metric stock_drifted_products) $(metric stock_oversold_products) $(metric 
 	"2 3 5 0 1" "metrics: 2 drifted, 3 oversold, 5 orphan moves; rows 0, success"
 is "$(grep -c '^# TYPE shop_job_stock_[a-z_]* gauge$' m.prom)|$(grep -c '^# HELP shop_job_stock_' m.prom)" "3|3" \
 	"metrics: each gauge with its HELP and TYPE lines"
-is "$(grep -v '^#' m.prom | cut -d'{' -f1 | tail -4 | paste -sd' ')" \
-	"shop_job_duration_seconds shop_job_stock_drifted_products shop_job_stock_oversold_products shop_job_stock_orphan_moves" \
-	"metrics: the job's gauges come after the standard ones"
+is "$(grep -v '^#' m.prom | cut -d'{' -f1 | tail -5 | paste -sd' ')" \
+	"shop_job_duration_seconds shop_job_stock_drifted_products shop_job_stock_oversold_products shop_job_stock_orphan_moves shop_job_backlog" \
+	"metrics: the job's gauges come after the standard ones, then the backlog"
+is "$(metric backlog)" 2 "metrics: the backlog is the 2 drifted products"
 run jobs_status --db "$S"
 like "$OUT" "reconcile_stock +[0-9-]+ [0-9:]+ +ok +0 .* 2 products drifted from the ledger" "jobs_status: the drift in the table"
 like "$(printf '%s\n' "$OUT" | grep -A1 '^stock ledger:' | paste -sd' ')" \

@@ -99,16 +99,18 @@ like "$RC|$ERR" "^65\|migrate: .*analytics table still holds $N rows: run retire
     "migrate refuses while the table holds rows (65), saying to run retire_table"
 is "$(fingerprint m.db)|$(q m.db "SELECT max(version) FROM schema_migrations")" "$fp|2" "... and changes nothing"
 retire m.db --table analytics --archive-dir M --max-runtime 1 --batch-size 1
-retire m.db --table analytics --archive-dir M
-is "$RC" 0 "retired"
+retire m.db --table analytics --archive-dir M --metrics-file m.prom
+is "$RC|$(grep '^shop_job_backlog' m.prom)" '0|shop_job_backlog{job="retire_table"} 0' \
+    "retired; the metrics file's backlog: 0 rows left"
 run jobs_status --db m.db --json
 is "$(printf '%s' "$OUT" | jq -r '.jobs[] | select(.job == "retire_table") | .behind.count')" 0 "jobs_status: nothing left to retire"
 run migrate --db m.db
 is "$RC|$(q m.db "SELECT max(version) FROM schema_migrations")|$(q m.db "SELECT count(*) FROM sqlite_master WHERE name = 'analytics'")" "0|3|0" \
     "once the table is empty, migrate goes to version 3 and drops it"
 is "$(arch id-days M)|$(arch check M m.db)" "$WANT|" "the archive keeps every row, the tree matches the manifest"
-retire m.db --table analytics --archive-dir M
+retire m.db --table analytics --archive-dir M --metrics-file m.prom
 like "$RC|$OUT" "^0\|retire_table: nothing to do: table analytics is gone" "retire_table after the drop: nothing to do"
+is "$(grep -c backlog m.prom)" 0 "... and no backlog in its metrics: there is no table to count"
 run restore_archive --db m.db --table analytics
 like "$RC|$ERR" "^65\|restore_archive: table analytics no longer exists" "restore of the dropped table: 65, says why"
 

@@ -54,6 +54,8 @@ q s.db "INSERT INTO products (id, sku, name, price, stock_quantity) VALUES (1, '
   (1, 1, '2025-10-07 11:00:00'), (1, 1, '2025-10-07T12:00:00Z'), (1, 1, 1759831200),
   (1, 1, '2025-10-07 12:00:01'), (1, 1, '2025-10-08 00:00:00')"
 
+cp s.db b.db	# the same backlog, for the metrics' backlog gauges below
+
 status s.db --now "$NOW"
 is "$RC" 0 "without --check: exit 0 even with problems"
 like "$OUT" "prune_events +never .* 7 events past retention" "7 events past the 90-day retention, every form counted once"
@@ -138,6 +140,52 @@ is "$RC|$(metric n.prom exit_code)|$(grep -c last_success n.prom)" "66|66|0" \
 is "$(ls | grep -c '\.tmp$')" 0 "no temporary metrics file is left behind"
 run archive_logs --db v.db --archive-dir V --metrics-file /nonexistent/dir/m.prom
 like "$RC|$ERR" "^0\|.*warning: cannot write metrics file" "an unwritable metrics file is a warning, not a failure"
+
+# --- the backlog in every job's metrics file -----------------------------------------
+# shop_job_backlog after a run equals what jobs_status counts as behind for
+# that job at the same --now, with the job's own --retention-days.
+behind() {	# behind JOB [jobs_status options]: jobs_status's backlog count
+	local job=$1; shift
+	run jobs_status --db b.db --now "$NOW" --json "$@"
+	printf '%s' "$OUT" | jq -r --arg j "$job" '.jobs[] | select(.job == $j) | .behind.count'
+}
+mkdir B
+run prune_events --db b.db --now "$NOW" --archive-dir B --metrics-file bp.prom
+is "$RC|$(metric bp.prom backlog)|$(behind prune_events)" "65|7|7" \
+    "prune_events refused (un-rolled days): backlog 7 events, as jobs_status counts"
+run rollup_daily --db b.db --now "$NOW" --date 2025-07-01 --metrics-file br.prom
+r=$(behind rollup_daily)
+ok $([ "$r" -gt 0 ]; echo $?) "rollup_daily of one day leaves days to roll ($r)"
+is "$RC|$(metric br.prom backlog)" "0|$r" "rollup_daily: backlog = jobs_status's days to roll up"
+run rollup_daily --db b.db --now "$NOW" --metrics-file br.prom
+is "$RC|$(metric br.prom backlog)|$(behind rollup_daily)" "0|0|0" "a catch-up: backlog 0"
+run prune_events --db b.db --now "$NOW" --archive-dir B --retention-days 99 --metrics-file bp.prom
+is "$RC|$(metric bp.prom backlog)|$(behind prune_events --events-retention-days 99)|$(behind prune_events)" \
+    "0|0|0|6" "prune_events --retention-days 99: its own window counted (0), not the default's 6 left"
+run prune_events --db b.db --now "$NOW" --archive-dir B --metrics-file bp.prom
+is "$RC|$(metric bp.prom backlog)|$(behind prune_events)" "0|0|0" "after the prune: backlog 0"
+run archive_logs --db b.db --now "$NOW" --archive-dir B --retention-days 60 --metrics-file bl.prom
+is "$RC|$(metric bl.prom backlog)|$(behind archive_logs)" "0|0|4" \
+    "archive_logs --retention-days 60: 0 past its window, 4 past the default 30 days"
+q b.db "INSERT INTO products (id, sku, name, price, stock_quantity) VALUES (2, 'k2', 'p', 1, 5), (3, 'k3', 'p', 1, -2)"
+run reconcile_stock --db b.db --metrics-file bs.prom
+is "$RC|$(metric bs.prom backlog)|$(behind reconcile_stock)" "0|3|3" \
+    "reconcile_stock's check: backlog 3 drifted products"
+run reconcile_stock --db b.db --fix --metrics-file bs.prom
+is "$RC|$(metric bs.prom backlog)|$(behind reconcile_stock)" "0|0|0" "after --fix: 0"
+run expire_reservations --db b.db --now "$NOW" --archive-dir B --metrics-file be.prom
+is "$RC|$(metric be.prom backlog)|$(behind expire_reservations)" "0|0|0" "expire_reservations: 0 left"
+run restore_archive --db b.db --table analytics_events --metrics-file bx.prom
+is "$RC|$(grep -c backlog bx.prom)" "0|0" "restore_archive has no backlog gauge"
+help=$(cat bp.prom br.prom bl.prom bs.prom be.prom | grep '^# HELP shop_job_backlog ' | sort -u | wc -l)
+is "$help" 1 "one HELP text for shop_job_backlog in every file (the collector merges them)"
+if command -v promtool >/dev/null 2>&1; then
+	for f in p.prom bp.prom br.prom bl.prom bs.prom be.prom bx.prom; do
+		is "$(promtool check metrics <"$f" 2>&1)" "" "promtool check metrics: $f is clean"
+	done
+else
+	ok 0 "# SKIP promtool not installed (apt-get install prometheus)"
+fi
 
 # --- progress on a terminal, never otherwise ------------------------------------------
 # 60 000 logs deleted 20 at a time; `script` gives the run a terminal, and
