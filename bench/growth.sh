@@ -3,7 +3,7 @@
 # in the rows touched and flat in table size").  At 1M, 3M and 10M events
 # (BENCH_GROWTH lists the scales), the time of a rollup of one day (median of
 # three days) and of prune_events of 90 days with archives, per million rows
-# pruned.  Appends (or replaces) the "Growth" section of BENCHMARKS.md.
+# pruned.  Writes the "Growth" section of BENCHMARKS.md, in place.
 # Usage: growth.sh BINDIR
 set -euo pipefail
 bin=$1
@@ -33,9 +33,9 @@ for s in ${BENCH_GROWTH:-0.1 0.3 1}; do
 done
 md=$here/../BENCHMARKS.md
 [ -f "$md" ] || : > "$md"
-# Keep everything before an earlier Growth section.
-sed -i '/^## Growth$/,$d' "$md"
-cat >> "$md" <<MD
+# The new section replaces an earlier one in place (up to the next "## "
+# heading), or goes at the end; every other section is kept.
+cat > growth.md <<MD
 ## Growth
 
 Made by \`make bench-growth\` on $(date -u +%Y-%m-%d): the same data generator at
@@ -45,4 +45,10 @@ each size; one run each (the prune with archives, as in the table above).
 |---|---|---|---|---|
 $rows
 MD
-say "appended the Growth section to BENCHMARKS.md"
+awk -v new=growth.md '
+	/^## Growth$/ { while ((getline l < new) > 0) print l; done = skip = 1; next }
+	skip && /^## / { skip = 0; print "" }
+	!skip { print }
+	END { if (!done) { print ""; while ((getline l < new) > 0) print l } }' "$md" > "$md.new"
+mv "$md.new" "$md"
+say "wrote the Growth section of BENCHMARKS.md"

@@ -241,7 +241,7 @@ db_open(struct db *db, const char *path, enum db_mode mode, long busy_ms)
 	 * returns, as with FULL, but the app never waits for our fsync.  The
 	 * archiver needs the durability: its 'writing' manifest row must
 	 * survive a power cut before the file it names is created, or a lost
-	 * row would orphan a complete file (README, "Durability").  A 16 MB
+	 * row would orphan a complete file (docs/design.md, "Durability").  A 16 MB
 	 * page cache (SPEC 7 allows a job 32 MB) keeps the index pages a batch
 	 * of deletes walks in memory from one batch to the next.  (temp_store
 	 * stays FILE: a batch's DELETE can need a statement journal of several

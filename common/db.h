@@ -181,7 +181,7 @@ void db_rollback(struct db *db);
 /*
  * Durability of this connection's commits.  db_open() makes each commit
  * durable before db_commit() returns, which the archiver needs (its manifest
- * rows must be durable before the files they name exist, README
+ * rows must be durable before the files they name exist, docs/design.md
  * "Durability").  A job that writes no file may relax it: db_commit() then
  * skips the fsync; in WAL mode a commit is still atomic and ordered, a power
  * cut may lose the last ones (never half of one), and any later durable

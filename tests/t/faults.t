@@ -692,7 +692,7 @@ else
 fi
 
 # --- the fsync after a batch's COMMIT ------------------------------------------------
-# COMMIT releases the write lock before the WAL is synced (README,
+# COMMIT releases the write lock before the WAL is synced (docs/design.md,
 # "Durability"); when that sync fails, the batch is committed: its file must
 # be kept (the matrix above checks no row is lost), the run stops with 74
 # and its error line counts the batch.

@@ -265,7 +265,7 @@ is "$(line_of logs.jsonl 3)" '{"id":3,"level":"error","source":"bin","message":{
 
 # --- checkpoints in their own thread -------------------------------------------------
 # 1200 events of 3 kB: one batch leaves over 1000 pages in the WAL, so the job
-# checkpoints, in a thread it starts then (README, "Checkpoints").  The run
+# checkpoints, in a thread it starts then (docs/design.md, "Checkpoints").  The run
 # must come out as any other: every row archived once, the tree complete.
 new_db big.db
 q big.db "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1200)
