@@ -1,5 +1,5 @@
 #!/bin/bash
-# reconcile_stock against SPEC 7, standalone (make bench does not run it):
+# reconcile_stock against SPEC 7 (make bench runs it; it runs alone too):
 #   1. the check of 100 000 products with 2 000 000 stock moves, against one
 #      naive GROUP BY join computing the same drift (medians of BENCH_RUNS
 #      runs, alternating), with the peak memory of each;

@@ -7,7 +7,8 @@
 #                1M log lines, 50 000 expired reservations)
 #   BENCH_RUNS   runs of each quick measurement (default 3; medians); the
 #                runs beside the app are made once at a scale above 0.3
-# Writes BENCHMARKS.md and bench/latency.png (if gnuplot is installed).
+# Also runs bench/reconcile.sh (reconcile_stock).  Writes BENCHMARKS.md (keeping
+# its sections from "## Growth" on) and bench/latency.png (with gnuplot).
 # Needs sqlite3, gzip, python3, GNU time (/usr/bin/time).  Usage: run.sh BINDIR
 set -euo pipefail
 bin=$1
@@ -252,6 +253,12 @@ row() {
 	row expire-naive "naive expire: the three statements" "$e_naive" baseline "(one transaction: the whole run)"
 } > beside.md
 
+# 6b. reconcile_stock (bench/reconcile.sh, its own data): the check against
+# the naive GROUP BY join, and --fix beside the app writer.
+say "reconcile_stock: bench/reconcile.sh"
+bash "$here/reconcile.sh" "$bin" > reconcile.out
+stock=$(sed -n '/^reconcile_stock, /,$p' reconcile.out | sed '1!s/^/- /')
+
 # 7. The chart: the app writer's insert latency over time during the prunes
 # (the last run of each).
 chart="![insert latency during prune](bench/latency.png)"
@@ -331,6 +338,11 @@ same in every run; the batched baseline's one gzip -6 stream: $b_bytes bytes,
 $rows_batched JSON lines).
 
 $chart
+
+## reconcile_stock
+
+Made by bench/reconcile.sh in the same run:
+$stock
 MD
 [ -z "$growth" ] || printf '\n%s\n' "$growth" >> "$here/../BENCHMARKS.md"
 say "wrote BENCHMARKS.md$(command -v gnuplot > /dev/null && echo ' and bench/latency.png')"
