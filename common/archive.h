@@ -34,6 +34,12 @@
  * Write transactions hold one batch: the app waits at most that long.  By
  * default a batch is the job's default size or fewer, while transactions run
  * slow (archive_next_batch()); --batch-size N makes every batch N rows.
+ *
+ * Files: archive.c (setup, and one batch: steps 1 to 4), archive_run.c (the
+ * days and the batches of a run), archive_dry.c (--dry-run, counts),
+ * archive_recover.c (recovery, restored files), archive_pass.c (a job's
+ * whole pass), archive_file.c (the files on disk); archive_impl.h is
+ * internal to them.
  */
 #ifndef JOBS_ARCHIVE_H
 #define JOBS_ARCHIVE_H

@@ -3,7 +3,8 @@
  * file: a temporary name, fsync, a link to the final name (link never
  * replaces a file), then an fsync of the directory; one error path removes
  * whatever was made.  Directories are walked with O_NOFOLLOW, so a planted
- * symlink can never redirect an archive.  Used by archive.c only.
+ * symlink can never redirect an archive.  Used by the archiver's files
+ * (archive*.c) and restore.c only.
  */
 #ifndef JOBS_ARCHIVE_FILE_H
 #define JOBS_ARCHIVE_FILE_H
