@@ -45,7 +45,7 @@ SQL_FILES := $(sort $(wildcard sql/[0-9]*.sql))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all programs test test-run unit integration check valgrind valgrind-run stress \
+.PHONY: FORCE all programs test test-run unit integration check valgrind valgrind-run stress \
         demo demo-run bench bench-run bench-growth install uninstall clean fuzz \
         fuzz-run fuzz-smoke lint lint-run
 
@@ -67,8 +67,13 @@ $(BUILD)/common/%.o: common/%.c $(wildcard common/*.h) | $(BUILD)/common
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The migrations are compiled into the binary: an installed `migrate` needs no
-# files beside it.
-$(BUILD)/sql_embed.c: $(SQL_FILES) sql/embed.sh | $(BUILD)
+# files beside it.  The list of files is a prerequisite too (rewritten only
+# when it changes), so a migration removed or renamed is not left embedded.
+SQL_LIST  := $(BUILD)/sql_files.list
+$(SQL_LIST): FORCE | $(BUILD)
+	@echo '$(SQL_FILES)' | cmp -s - $@ || echo '$(SQL_FILES)' > $@
+
+$(BUILD)/sql_embed.c: $(SQL_FILES) $(SQL_LIST) sql/embed.sh | $(BUILD)
 	@sh sql/embed.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/sql_embed.o: $(BUILD)/sql_embed.c
