@@ -5,6 +5,10 @@
  * with a rollback that copes with SQLite having rolled back on its own.
  * Every failure keeps SQLite's extended code and message in db->err, as one
  * line naming the database, and is mapped to a status code of status.h.
+ *
+ * Files: db.c (opening, statements, errors), db_write.c (write
+ * transactions, the WAL bound, checkpoints, pauses for the app); db_impl.h
+ * is internal to them.
  */
 #ifndef JOBS_DB_H
 #define JOBS_DB_H

@@ -1,5 +1,8 @@
 /*
- * restore_archive's work: see restore.h for the protocol.
+ * restore_archive's work: see restore.h for the protocol.  This file selects
+ * the files of a run, drives it, and does steps 2 and 3 for each file
+ * (insert, move to _restored/); step 1, verifying the files, is
+ * restore_verify.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -7,39 +10,12 @@
 #include <string.h>
 
 #include "archive.h"
-#include "archive_file.h"
 #include "dbfile.h"
 #include "job.h"
 #include "log.h"
 #include "restore.h"
+#include "restore_impl.h"
 #include "status.h"
-
-/* One manifest row selected for the run. */
-struct rfile {
-	int64_t id;
-	char day[32];			/* YYYY-MM-DD, or ARCHIVE_NO_DAY */
-	char *dir, *path;
-	bool restored;			/* state 'restored' already */
-	int64_t rows, min_id, max_id, bytes;
-};
-
-struct restore {
-	struct job *j;
-	const struct restore_opts *ro;
-	struct archiver a;
-	struct rfile *files;
-	size_t nfiles;
-	struct jbuf data;		/* one file, decompressed */
-	struct jrow row;
-	char **keys;			/* a file's columns, from its first line */
-	int nkeys;
-	int64_t rows, present, done, already, damaged;
-	struct jbuf enc;		/* a table row, encoded to compare */
-	int64_t conflicts;		/* rows of one file whose id holds other content */
-	char conflict_ids[160];		/* the first of them, for the message */
-	int64_t planned;		/* rows of the verified files */
-	char file_abs[4096];		/* --file, resolved once (resolve_file) */
-};
 
 static const struct {
 	const char *table, *owner;
@@ -61,8 +37,8 @@ restore_owner(const char *table)
 	return NULL;
 }
 
-static void
-free_keys(struct restore *r)
+void
+restore_free_keys(struct restore *r)
 {
 	int i;
 
@@ -87,13 +63,13 @@ free_files(struct restore *r)
 	r->nfiles = 0;
 }
 
-static void
+void
 restore_free(struct restore *r)
 {
 	jrow_free(&r->row);
 	jbuf_free(&r->data);
 	jbuf_free(&r->enc);
-	free_keys(r);
+	restore_free_keys(r);
 	free_files(r);
 	archive_close(&r->a);
 }
@@ -134,8 +110,8 @@ resolve_file(struct restore *r, struct db *db, char *table, size_t size)
 	return rc;
 }
 
-static int
-select_files(struct restore *r)
+int
+restore_select_files(struct restore *r)
 {
 	struct db *db = r->a.db;
 	sqlite3_stmt *st;
@@ -182,200 +158,6 @@ select_files(struct restore *r)
 	return rc;
 }
 
-/* Index of the id field in the current row, -1 if none. */
-static int
-id_field(const struct jrow *row)
-{
-	int i;
-
-	for (i = 0; i < row->n; i++)
-		if (strcmp(row->f[i].key, "id") == 0)
-			return row->f[i].type == SQLITE_INTEGER ? i : -1;
-	return -1;
-}
-
-/* Same keys, same order, as the file's first line (which sets r->keys). */
-static int
-check_keys(struct restore *r, char *why, size_t size)
-{
-	int i, k;
-
-	if (r->keys == NULL) {
-		if ((r->keys = calloc((size_t)r->row.n, sizeof(*r->keys))) == NULL)
-			return -1;
-		for (i = 0; i < r->row.n; i++) {
-			for (k = 0; k < r->a.ncols; k++)
-				if (strcmp(r->a.names[k], r->row.f[i].key) == 0)
-					break;
-			if (k == r->a.ncols) {
-				snprintf(why, size, "column \"%s\" is not in table %s",
-				    r->row.f[i].key, r->a.table);
-				return -1;
-			}
-			if ((r->keys[i] = strdup(r->row.f[i].key)) == NULL)
-				return -1;
-			r->nkeys++;
-		}
-		return 0;
-	}
-	if (r->row.n != r->nkeys) {
-		snprintf(why, size, "a line has %d columns, the first %d", r->row.n, r->nkeys);
-		return -1;
-	}
-	for (i = 0; i < r->nkeys; i++)
-		if (strcmp(r->keys[i], r->row.f[i].key) != 0) {
-			snprintf(why, size, "a line's columns differ from the first line's");
-			return -1;
-		}
-	return 0;
-}
-
-/* SELECT of the file's columns (r->keys) of the row with id ?1. */
-static int
-prepare_compare(struct restore *r, sqlite3_stmt **st)
-{
-	sqlite3_str *s = sqlite3_str_new(r->a.db->h);
-	char *sql;
-	int i, rc;
-
-	sqlite3_str_appendf(s, "SELECT ");
-	for (i = 0; i < r->nkeys; i++)
-		sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "", r->keys[i]);
-	sqlite3_str_appendf(s, " FROM \"%w\" WHERE id = ?1", r->a.table);
-	if ((sql = sqlite3_str_finish(s)) == NULL)
-		return J_SOFTWARE;
-	rc = db_prepare(r->a.db, st, sql);
-	sqlite3_free(sql);
-	return rc;
-}
-
-/*
- * Is the archived row line (len bytes, id) already in the table, and with
- * the same content?  The table's row is encoded the way the archiver wrote
- * the line (the file's columns, in its order), so equal bytes mean equal
- * types and values.  A row with other content under the same id (SQLite
- * reuses the ids of an emptied table) is a conflict: counted and named.
- */
-static int
-compare_row(struct restore *r, sqlite3_stmt *cmp, const char *line, size_t len,
-    int64_t id, bool *present)
-{
-	bool row;
-	int rc;
-
-	sqlite3_bind_int64(cmp, 1, id);
-	rc = db_step(r->a.db, cmp, &row);
-	*present = rc == J_OK && row;
-	if (*present) {
-		r->enc.len = 0;
-		if (jsonl_row(&r->enc, cmp, r->nkeys, r->keys) != 0)
-			rc = J_SOFTWARE;
-		else if (r->enc.len != len + 1 || memcmp(r->enc.p, line, len) != 0) {
-			size_t used = strlen(r->conflict_ids);
-
-			if (r->conflicts++ < 8)
-				snprintf(r->conflict_ids + used, sizeof(r->conflict_ids) - used,
-				    "%s%lld", used ? ", " : "", (long long)id);
-		}
-	}
-	sqlite3_reset(cmp);
-	return rc;
-}
-
-/* The refusal of a file with conflicting rows (see compare_row()). */
-static int
-refuse_conflicts(struct restore *r, const struct rfile *f)
-{
-	snprintf(r->a.err, sizeof(r->a.err), "archive '%s/%s': %lld of its rows "
-	    "have ids that %s now holds with other content (ids %s%s): the table "
-	    "reused them after it was emptied; nothing of it was restored and the "
-	    "file stays where it is", f->dir, f->path, (long long)r->conflicts,
-	    r->a.table, r->conflict_ids, r->conflicts > 8 ? ", ..." : "");
-	return J_DATAERR;
-}
-
-/*
- * Read f and check it against its manifest row (restore.h step 1).  With
- * compare, also check every row against the table (compare_row()): a
- * conflict refuses the file, and rows already there are counted in present.
- */
-static int
-verify_file(struct restore *r, const struct rfile *f, bool compare)
-{
-	char why[512] = "";
-	int64_t *ids = NULL, bytes = 0, n = 0;
-	sqlite3_stmt *cmp = NULL;
-	size_t pos = 0;
-	int rc, k;
-	bool present;
-
-	free_keys(r);
-	r->conflicts = 0;
-	r->conflict_ids[0] = '\0';
-	if ((rc = afile_read(&r->a, f->dir, f->path, &r->data, &bytes)) != J_OK)
-		return rc;
-	if (bytes != f->bytes)
-		snprintf(why, sizeof(why), "%lld bytes, the manifest says %lld",
-		    (long long)bytes, (long long)f->bytes);
-	if (why[0] == '\0' && f->rows > 0 &&
-	    (ids = malloc((size_t)f->rows * sizeof(*ids))) == NULL)
-		return J_SOFTWARE;
-	while (rc == J_OK && why[0] == '\0' && pos < r->data.len) {
-		const char *line = r->data.p + pos;
-		const char *nl = memchr(line, '\n', r->data.len - pos);
-		size_t len = nl ? (size_t)(nl - line) : r->data.len - pos;
-		char perr[256];
-
-		pos += len + 1;
-		if (nl == NULL) {
-			snprintf(why, sizeof(why), "the last line has no newline");
-		} else if (n >= f->rows) {
-			snprintf(why, sizeof(why), "more than the %lld rows of the manifest",
-			    (long long)f->rows);
-		} else if (jsonl_parse(&r->row, line, len, perr, sizeof(perr)) != 0) {
-			snprintf(why, sizeof(why), "line %lld: %s", (long long)n + 1, perr);
-		} else if (check_keys(r, why, sizeof(why)) != 0) {
-			if (why[0] == '\0')
-				rc = J_SOFTWARE;
-		} else if ((k = id_field(&r->row)) < 0) {
-			snprintf(why, sizeof(why), "line %lld has no integer id",
-			    (long long)n + 1);
-		} else {
-			ids[n++] = r->row.f[k].i;
-			if (compare && cmp == NULL)
-				rc = prepare_compare(r, &cmp);
-			if (compare && rc == J_OK &&
-			    (rc = compare_row(r, cmp, line, len, r->row.f[k].i,
-			    &present)) == J_OK)
-				r->present += present;
-		}
-	}
-	db_finalize(&cmp);
-	if (rc == J_OK && why[0] == '\0' && n != f->rows)
-		snprintf(why, sizeof(why), "%lld rows, the manifest says %lld",
-		    (long long)n, (long long)f->rows);
-	if (rc == J_OK && why[0] == '\0' && n > 0) {
-		qsort(ids, (size_t)n, sizeof(*ids), archive_id_cmp);
-		for (k = 1; k < n && ids[k] != ids[k - 1]; k++)
-			;
-		if (k < n)
-			snprintf(why, sizeof(why), "id %lld twice", (long long)ids[k]);
-		else if (ids[0] != f->min_id || ids[n - 1] != f->max_id)
-			snprintf(why, sizeof(why), "ids %lld..%lld, the manifest says "
-			    "%lld..%lld", (long long)ids[0], (long long)ids[n - 1],
-			    (long long)f->min_id, (long long)f->max_id);
-	}
-	free(ids);
-	if (rc != J_OK)
-		return rc;
-	if (why[0] != '\0') {
-		snprintf(r->a.err, sizeof(r->a.err), "archive '%s/%s' is damaged: %s",
-		    f->dir, f->path, why);
-		return J_DATAERR;
-	}
-	return r->conflicts > 0 ? refuse_conflicts(r, f) : J_OK;
-}
-
 /* INSERT of the file's columns (r->keys), skipping ids already present. */
 static int
 prepare_insert(struct restore *r, sqlite3_stmt **st)
@@ -411,10 +193,10 @@ restore_file(struct restore *r, const struct rfile *f)
 	bool same;
 
 	/* Read again: the data is not kept between verification and now. */
-	if ((rc = verify_file(r, f, false)) != J_OK)
+	if ((rc = restore_verify_file(r, f, false)) != J_OK)
 		return rc;
 	if ((rc = prepare_insert(r, &ins)) != J_OK ||
-	    (rc = prepare_compare(r, &cmp)) != J_OK ||
+	    (rc = restore_prepare_compare(r, &cmp)) != J_OK ||
 	    (rc = db_prepare(db, &flip, "UPDATE archive_manifest SET state = "
 	    "'restored' WHERE id = :id AND state = 'done'")) != J_OK ||
 	    (rc = db_bind_int64(db, flip, ":id", f->id)) != J_OK ||
@@ -439,8 +221,8 @@ restore_file(struct restore *r, const struct rfile *f)
 		if (rc == J_OK && (rc = db_run(db, ins)) == J_OK) {
 			if (sqlite3_changes(db->h) == 1)
 				inserted++;
-			else if ((rc = compare_row(r, cmp, line, len,
-			    r->row.f[id_field(&r->row)].i, &same)) == J_OK)
+			else if ((rc = restore_compare_row(r, cmp, line, len,
+			    r->row.f[restore_id_field(&r->row)].i, &same)) == J_OK)
 				present++;
 		} else if (rc == J_DATAERR) {
 			char msg[1024];
@@ -454,7 +236,7 @@ restore_file(struct restore *r, const struct rfile *f)
 	/* Checked again inside the transaction: the app may have written
 	 * since the verification. */
 	if (rc == J_OK && r->conflicts > 0)
-		rc = refuse_conflicts(r, f);
+		rc = restore_refuse_conflicts(r, f);
 	if (rc == J_OK && (rc = db_run(db, flip)) == J_OK && sqlite3_changes(db->h) != 1) {
 		snprintf(r->a.err, sizeof(r->a.err), "archive '%s/%s' was restored "
 		    "by another run meanwhile", f->dir, f->path);
@@ -519,7 +301,7 @@ run(struct restore *r, bool *stopped)
 
 	if (!o->dry_run && (rc = archive_finish_restores(&r->a)) != J_OK)
 		return rc;
-	if ((rc = select_files(r)) != J_OK)
+	if ((rc = restore_select_files(r)) != J_OK)
 		return rc;
 	/* Every file is checked before the database is touched: whole, and
 	 * row by row against the table.  The first refused file makes the
@@ -532,8 +314,8 @@ run(struct restore *r, bool *stopped)
 			r->already++;
 			continue;
 		}
-		vrc = dbfile_owns(r->a.owned, f->path) ? verify_file(r, f, true) :
-		    refuse_foreign(r, f);
+		vrc = dbfile_owns(r->a.owned, f->path) ?
+		    restore_verify_file(r, f, true) : refuse_foreign(r, f);
 		if (vrc == J_DATAERR) {
 			if (r->damaged++ == 0)
 				snprintf(first, sizeof(first), "%s", r->a.err);
@@ -645,35 +427,5 @@ restore_pass(struct job *j, const struct restore_opts *ro, bool *stopped,
 	restore_free(&r);
 	if (!o->dry_run)
 		lock_drop(&j->lock, owner);
-	return rc;
-}
-
-int
-restore_verify_all(struct db *db, const char *table, int64_t *files,
-    int64_t *damaged)
-{
-	struct restore_opts ro = { table, NULL, "", "" };
-	struct restore r;
-	size_t i;
-	int rc;
-
-	memset(&r, 0, sizeof(r));
-	r.ro = &ro;
-	*files = *damaged = 0;
-	rc = archive_open(&r.a, db, NULL, "jobs_status", table, NULL, 0);
-	if (rc == J_OK)
-		rc = select_files(&r);
-	for (i = 0; rc == J_OK && i < r.nfiles; i++) {
-		int vrc = verify_file(&r, &r.files[i], false);
-
-		(*files)++;
-		if (vrc == J_DATAERR) {
-			log_warn("%s", r.a.err);
-			(*damaged)++;
-		} else {
-			rc = vrc;
-		}
-	}
-	restore_free(&r);
 	return rc;
 }

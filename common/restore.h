@@ -24,6 +24,10 @@
  * that job never runs in the middle of a restore.  A day of analytics_events
  * stays frozen (rollup_days.pruned_at): its totals were made from all its
  * events and are kept; restored rows are reported as late by the jobs.
+ *
+ * Files: restore.c (selecting the files, the run, steps 2 and 3),
+ * restore_verify.c (step 1, and restore_verify_all()); restore_impl.h is
+ * internal to them.
  */
 #ifndef JOBS_RESTORE_H
 #define JOBS_RESTORE_H
