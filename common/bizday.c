@@ -63,8 +63,14 @@ add_period(struct bizcal *c, int64_t start, int64_t from, const char *zone,
 	memset(p, 0, sizeof(*p));
 	p->start_ms = start;
 	p->from_day = from;
-	if (tz_load(&p->tz, zone, err, size) != 0)
+	switch (tz_load(&p->tz, zone, err, size)) {
+	case 0:
+		break;
+	case TZ_IOERR:
+		return J_IOERR;
+	default:
 		return J_CONFIG;
+	}
 	c->n++;
 	return J_OK;
 }
@@ -105,13 +111,13 @@ bizcal_load(struct bizcal *c, struct db *db)
 			rc = add_period(c, start, from, (const char *)sqlite3_column_text(st, 2),
 			    err, sizeof(err));
 		c->zoned = true;
-		if (rc == J_CONFIG)
+		if (rc == J_CONFIG || rc == J_IOERR)
 			snprintf(db->err, sizeof(db->err), "database '%s': business "
 			    "time zone: %s", db->path, err);
 	}
 	db_finalize(&st);
-	if (rc == J_OK && c->n == 0)
-		rc = bizcal_utc(c);
+	if (rc == J_OK && c->n == 0 && (rc = bizcal_utc(c)) != J_OK)
+		snprintf(db->err, sizeof(db->err), "out of memory");
 	if (rc != J_OK)
 		bizcal_free(c);
 	return rc;
@@ -275,8 +281,14 @@ bizcal_set(struct db *db, const char *zone, int64_t from, bool dry_run,
 	int rc;
 
 	*first_redo = BIZ_FOREVER;
-	if (tz_load(&tz, zone, err, size) != 0)
+	switch (tz_load(&tz, zone, err, size)) {
+	case 0:
+		break;
+	case TZ_IOERR:
+		return J_IOERR;
+	default:
 		return J_USAGE;
+	}
 	rc = bizcal_load(&c, db);
 	if (rc != J_OK) {
 		snprintf(err, size, "%s", db->err);

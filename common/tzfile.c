@@ -348,8 +348,8 @@ tz_load(struct tz *z, const char *name, char *err, size_t size)
 	unsigned char *buf = NULL;
 	char path[4096];
 	struct stat st;
-	ssize_t got;
-	int fd, rc = -1;
+	ssize_t got = 0;
+	int fd, rc;
 
 	memset(z, 0, sizeof(*z));
 	if (dir == NULL || dir[0] == '\0')
@@ -359,20 +359,42 @@ tz_load(struct tz *z, const char *name, char *err, size_t size)
 		return -1;
 	}
 	snprintf(z->name, sizeof(z->name), "%s", name);
+	if (strcmp(name, "UTC") == 0) {
+		/* No transitions, one type: offset 0 at every instant. */
+		if ((z->utoff = calloc(1, sizeof(*z->utoff))) == NULL) {
+			snprintf(err, size, "out of memory");
+			return TZ_IOERR;
+		}
+		z->ntypes = 1;
+		return 0;
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT && errno != ENOTDIR) {
+			snprintf(err, size, "cannot read time zone file %s: %s",
+			    path, strerror(errno));
+			return TZ_IOERR;
+		}
 		snprintf(err, size, "unknown time zone '%s' (no %s: %s; is tzdata "
 		    "installed?)", name, path, strerror(errno));
-		return -1;
+		return TZ_UNKNOWN;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TZIF_MAX ||
-	    (buf = malloc((size_t)st.st_size + 1)) == NULL ||
-	    (got = read(fd, buf, (size_t)st.st_size)) != st.st_size ||
-	    parse(z, buf, (size_t)got) != 0)
+	/* An error reading the file is I/O (malloc's too: ENOMEM); a file
+	 * that reads but is no zone is an unknown zone. */
+	if (fstat(fd, &st) != 0 || (S_ISREG(st.st_mode) && st.st_size <= TZIF_MAX &&
+	    ((buf = malloc((size_t)st.st_size + 1)) == NULL ||
+	    (got = read(fd, buf, (size_t)st.st_size)) < 0))) {
+		snprintf(err, size, "cannot read time zone file %s: %s", path,
+		    strerror(errno));
+		rc = TZ_IOERR;
+	} else if (!S_ISREG(st.st_mode) || st.st_size > TZIF_MAX ||
+	    got != st.st_size || parse(z, buf, (size_t)got) != 0) {
 		snprintf(err, size, "'%s' is not a time zone (%s is not a TZif file)",
 		    name, path);
-	else
+		rc = TZ_UNKNOWN;
+	} else {
 		rc = 0;
+	}
 	close(fd);
 	free(buf);
 	if (rc != 0)

@@ -42,11 +42,15 @@ struct tz {
 };
 
 /*
- * Load zone name (an IANA name such as "Europe/Dublin"; "UTC" too).
- * Returns 0; -1 with err set (one line) if the name is not a zone of the
- * database (or not a safe path: no "..", no leading "/") or its file is
- * not a valid TZif file.
+ * Load zone name (an IANA name such as "Europe/Dublin").  "UTC" is built
+ * in and reads no file: a database without a business zone needs no tzdata,
+ * and no I/O error can reach it.  Returns 0; TZ_UNKNOWN with err set (one
+ * line) if the name is not a zone of the database (or not a safe path: no
+ * "..", no leading "/") or its file is not a valid TZif file; TZ_IOERR if
+ * the file is there but cannot be read (EIO, EACCES).
  */
+#define TZ_UNKNOWN	(-1)
+#define TZ_IOERR	(-2)
 int tz_load(struct tz *z, const char *name, char *err, size_t size);
 
 void tz_free(struct tz *z);

@@ -8,7 +8,8 @@
 # switch from UTC to Europe/Dublin after days were pruned, then to
 # America/New_York, counts every event exactly once across old and new days;
 # prune_events prunes by local day and checks rollups per local day; bad
-# input; and without a zone nothing changes (the other tests).
+# input; without a zone nothing changes (the other tests) and nothing is
+# read from tzdata; a zone's file missing or unreadable.
 . "$(dirname "$0")/../lib/tap.sh"
 
 export LC_ALL=C
@@ -153,5 +154,32 @@ done
 run rollup_daily --db bad.db --set-timezone Europe/Dublin --date 2025-01-01
 is "$RC" 64 "--set-timezone with --date: 64"
 is "$(fingerprint bad.db)" "$fp" "bad input changes nothing"
+
+# --- 5. the zone files -------------------------------------------------------------------
+# Without a zone, nothing is read from tzdata: the jobs run without it.
+new_db nz.db
+q nz.db "INSERT INTO analytics_events (id, event_type, created_at) VALUES
+  (1, 'e', '2025-07-20 22:00:00'), (2, 'e', 1753052400), (3, 'e', '2025-07-19 12:00:00')"
+cp nz.db nz2.db
+TZDIR=$PWD/no-tzdata run rollup_daily --db nz.db --now "$NOWP"
+is "$RC" 0 "no zone set, no tzdata: rollup_daily works"
+run rollup_daily --db nz2.db --now "$NOWP"
+is "$(daily nz.db)" "$(daily nz2.db)" "... and rolls the same days as with tzdata"
+TZDIR=$PWD/no-tzdata run prune_events --db nz.db --now "$NOWP" --retention-days 30 --no-archive
+is "$RC|$(ids nz.db)" "0|" "no zone set, no tzdata: prune_events works"
+# A zone set, its file gone: 78 and the file named; its file unreadable: 74.
+cp pr.db zf.db
+TZDIR=$PWD/no-tzdata run rollup_daily --db zf.db --now "$NOWP"
+like "$RC|$ERR" "^78\|rollup_daily: database 'zf.db': business time zone: unknown time zone 'Europe/Dublin' \(no .*/no-tzdata/Europe/Dublin: No such file or directory; is tzdata installed\?\)" \
+    "the zone's file missing: 78, the file named"
+if command -v strace >/dev/null 2>&1; then
+	zf=${TZDIR:-/usr/share/zoneinfo}/Europe/Dublin
+	strace -o /dev/null -P "$zf" -e trace=openat -e inject=openat:error=EIO \
+	    "$JOBS_BIN/rollup_daily" --db zf.db --now "$NOWP" >out 2>err
+	like "$?|$(cat err)" "^74\|rollup_daily: database 'zf.db': business time zone: cannot read time zone file .*Europe/Dublin: Input/output error" \
+	    "the zone's file unreadable (EIO): 74, the file named"
+else
+	ok 0 "# SKIP strace not installed"
+fi
 
 done_testing

@@ -155,6 +155,31 @@ test_bad_names(void **state)
 	}
 }
 
+/* UTC is built in: no file read, offset 0 everywhere. */
+static void
+test_utc_builtin(void **state)
+{
+	static const int64_t at[] = { -4102444800LL, -1, 0, 1711846800, 4102444800LL };
+	const char *was = getenv("TZDIR");
+	char err[512], *saved = was ? strdup(was) : NULL;
+	struct tz z;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(setenv("TZDIR", "/nonexistent", 1), 0);
+	assert_int_equal(tz_load(&z, "UTC", err, sizeof(err)), 0);
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+		assert_int_equal(tz_offset(&z, at[i]), 0);
+	tz_free(&z);
+	assert_int_equal(tz_load(&z, "Europe/Dublin", err, sizeof(err)), TZ_UNKNOWN);
+	assert_non_null(strstr(err, "/nonexistent/Europe/Dublin"));
+	if (saved != NULL)
+		assert_int_equal(setenv("TZDIR", saved, 1), 0);
+	else
+		assert_int_equal(unsetenv("TZDIR"), 0);
+	free(saved);
+}
+
 /* A one-period calendar in zone, from the beginning. */
 static void
 one_zone(struct bizcal *c, const char *zone)
@@ -279,6 +304,7 @@ main(void)
 		cmocka_unit_test(test_offsets_match_libc),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_utc_builtin),
 		cmocka_unit_test(test_days_tile),
 		cmocka_unit_test(test_day_lengths),
 		cmocka_unit_test(test_switch),
