@@ -6,7 +6,8 @@
 # exactly those of common/status.h, with the meanings --help gives them; its
 # programs are exactly the built ones; its apt-get line installs what
 # tests/needs.sh asks for.  Every relative link of README.md and docs/*.md
-# leads to a file (and heading) that exists, and the README stays short.
+# leads to a file (and heading) that exists, the README stays short, and
+# the alert rules of docs/operations.md pass promtool check rules.
 . "$(dirname "$0")/../lib/tap.sh"
 
 export LC_ALL=C
@@ -231,5 +232,24 @@ ok $? "relative links were found and checked ($nlinks)"
 n=$(wc -l <"$README")
 [ "$n" -le 200 ]
 ok $? "README.md has at most 200 lines ($n)"
+
+############################################################################
+# (f) The alert rules docs/operations.md gives are valid Prometheus rules
+# (promtool check rules), and name only metrics the jobs write.
+OPS=$SRC/docs/operations.md
+awk '/^    groups:$/ { on = 1 } on && /^$/ { exit } on { print substr($0, 5) }' "$OPS" >rules.yml
+[ -s rules.yml ]
+ok $? "docs/operations.md has an alert rules example"
+if command -v promtool >/dev/null 2>&1; then
+	promtool check rules rules.yml >out 2>&1
+	like "$?|$(tr "\n" " " <out)" "^0\|.*SUCCESS: 4 rules found" "promtool check rules: the example is valid (4 rules)"
+else
+	ok 0 "# SKIP promtool not installed (apt-get install prometheus)"
+fi
+names=$(grep -oE 'shop_job_[a-z_]+' rules.yml | sort -u)
+known=$(grep -ohE '"(last_run_timestamp_seconds|last_success_timestamp_seconds|success|exit_code|rows|bytes|duration_seconds)"|job_gauge\([^,]*, "[a-z_]+"' \
+    "$SRC"/common/job.c "$SRC"/jobs/*.c | grep -oE '"[a-z_]+"' | tr -d '"' | sed 's/^/shop_job_/' | sort -u)
+is "$(comm -23 <(printf '%s\n' "$names") <(printf '%s\n' "$known") | paste -sd' ')" "" \
+    "the rules name only metrics the jobs write"
 
 done_testing
