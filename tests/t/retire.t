@@ -133,4 +133,20 @@ retire c.db --table analytics
 like "$RC|$ERR" "^64\|retire_table: .*--archive-dir" "neither --archive-dir nor --no-archive: 64"
 is "$(fingerprint c.db)|$(find C | wc -l)" "$fp|1" "bad input changes nothing"
 
+# --- 6. jobs_status --verify-archives reads the legacy table's files ------------------------
+flat() { printf '%s' "$1" | tr '\n' ' '; }
+nf=$(find A -name '*.jsonl.gz' | wc -l)
+run jobs_status --db a.db --verify-archives
+like "$RC|$(flat "$OUT")" "^0\|.*archives: $nf files in the manifest, 0 damaged" \
+    "--verify-archives reads analytics' $nf files too (live and restored)"
+F=$(find A -name '*.jsonl.gz' -not -path '*_restored*' | sort | head -1)
+head -c 40 "$F" >x && cat x >"$F"
+run jobs_status --db a.db --verify-archives --check
+like "$RC|$ERR" "^1\|jobs_status: warning: archive '.*$(basename "$F")' is damaged" \
+    "a damaged analytics archive fails --check, named"
+like "$(flat "$OUT")" "archives: 1 damaged files" "... and counted"
+run jobs_status --db m.db --verify-archives
+like "$RC|$(flat "$OUT")" "^0\|.*archives: 0 files in the manifest, 0 damaged" \
+    "after migration 3 dropped the table, its files are not read: no error"
+
 done_testing
