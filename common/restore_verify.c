@@ -216,12 +216,15 @@ restore_verify_all(struct db *db, const char *table, int64_t *files,
 {
 	struct restore_opts ro = { table, NULL, "", "" };
 	struct restore r;
+	bool exists = false;
 	size_t i;
 	int rc;
 
+	*files = *damaged = 0;
+	if ((rc = db_table_exists(db, table, &exists)) != J_OK || !exists)
+		return rc;
 	memset(&r, 0, sizeof(r));
 	r.ro = &ro;
-	*files = *damaged = 0;
 	rc = archive_open(&r.a, db, NULL, "jobs_status", table, NULL, 0);
 	if (rc == J_OK)
 		rc = restore_select_files(&r);

@@ -111,12 +111,13 @@ status_print_json(const struct status_report *r)
 			printf("null");
 		printf("}");
 	}
-	printf("],\"archives\":{\"files\":%lld,\"verified\":%s,\"damaged\":",
+	printf("],\"archives\":{\"files\":%lld,\"verified\":%s,\"read\":",
 	    (long long)r->files, r->verified ? "true" : "false");
 	if (r->verified)
-		printf("%lld", (long long)r->damaged);
+		printf("%lld,\"damaged\":%lld", (long long)r->read,
+		    (long long)r->damaged);
 	else
-		printf("null");
+		printf("null,\"damaged\":null");
 	printf("},\"copy_of_another_file\":%s,\"left_alone\":{\"count\":%lld,"
 	    "\"paths\":[", l->copied ? "true" : "false", (long long)l->n);
 	for (k = 0; k < l->n && k < STATUS_LEFTOVERS_SHOWN; k++) {
@@ -182,6 +183,9 @@ status_print_text(const struct status_report *r)
 	printf("\narchives: %lld files in the manifest", (long long)r->files);
 	if (r->verified)
 		printf(", %lld damaged", (long long)r->damaged);
+	if (r->verified && r->read < r->files)
+		printf(", %lld not read (their table was dropped)",
+		    (long long)(r->files - r->read));
 	printf("\n");
 	for (i = 0; i < r->n; i++)
 		if (r->jobs[i].problem[0]) {

@@ -21,12 +21,7 @@ static const char *const jobs[] = { "rollup_daily", "prune_events",
 _Static_assert(sizeof(jobs) / sizeof(jobs[0]) == STATUS_JOBS,
     "STATUS_JOBS counts the programs reported");
 
-/*
- * The tables whose archive files --verify-archives reads: each row of a
- * file is checked against its table's columns, so the legacy analytics
- * table's files only while the table exists (migration 3 drops it; its
- * files are then counted, not read).
- */
+/* The tables whose archive files --verify-archives reads (while they exist). */
 static const char *const tables[] = { "analytics_events", "system_logs",
     "product_reservations", "analytics" };
 
@@ -246,19 +241,14 @@ status_read(struct status_report *r, struct db *db, const char *db_path,
 			judge(o->max_age_h, now, s);
 		r->healthy &= s->problem[0] == '\0';
 	}
-	for (i = 0; rc == J_OK && i < sizeof(tables) / sizeof(tables[0]); i++) {
-		int64_t f = 0, d = 0;
+	for (i = 0; rc == J_OK && o->verify && i < sizeof(tables) / sizeof(tables[0]); i++) {
+		int64_t f, d;
 
-		bool exists = true;
-
-		if (o->verify && strcmp(tables[i], "analytics") == 0)
-			rc = db_table_exists(db, tables[i], &exists);
-		if (rc == J_OK && o->verify && exists)
-			rc = restore_verify_all(db, tables[i], &f, &d);
-		r->files += f;
+		rc = restore_verify_all(db, tables[i], &f, &d);
+		r->read += f;
 		r->damaged += d;
 	}
-	if (rc == J_OK && !o->verify)
+	if (rc == J_OK)
 		rc = db_query_int64(db, "SELECT count(*) FROM archive_manifest WHERE "
 		    "state IN ('done', 'restored')", &r->files, &(bool){ false });
 	if (rc == J_OK)

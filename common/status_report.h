@@ -79,8 +79,9 @@ struct status_report {
 	int64_t now;			/* ms: the report's "now" (--now) */
 	struct job_status jobs[STATUS_JOBS];
 	size_t n;
-	bool verified;			/* damaged counts (--verify-archives) */
-	int64_t files, damaged;		/* archive files in the manifest */
+	bool verified;			/* read and damaged count (--verify-archives) */
+	int64_t files;			/* archive files in the manifest */
+	int64_t read, damaged;		/* of them: read, found damaged */
 	struct status_leftovers left;
 	bool healthy;			/* no problem, no damaged file */
 };
