@@ -48,11 +48,19 @@ midnight(const struct tz *tz, int64_t day)
 	return hi * 1000;
 }
 
+/* tz_load()'s result as a status: an unreadable file is I/O, else unknown. */
+static int
+tz_status(int tz_rc, int unknown)
+{
+	return tz_rc == 0 ? J_OK : tz_rc == TZ_IOERR ? J_IOERR : unknown;
+}
+
 static int
 add_period(struct bizcal *c, int64_t start, int64_t from, const char *zone,
     char *err, size_t size)
 {
 	struct biz_period *p = realloc(c->p, (c->n + 1) * sizeof(*p));
+	int rc;
 
 	if (p == NULL) {
 		snprintf(err, size, "out of memory");
@@ -63,16 +71,9 @@ add_period(struct bizcal *c, int64_t start, int64_t from, const char *zone,
 	memset(p, 0, sizeof(*p));
 	p->start_ms = start;
 	p->from_day = from;
-	switch (tz_load(&p->tz, zone, err, size)) {
-	case 0:
-		break;
-	case TZ_IOERR:
-		return J_IOERR;
-	default:
-		return J_CONFIG;
-	}
-	c->n++;
-	return J_OK;
+	if ((rc = tz_status(tz_load(&p->tz, zone, err, size), J_CONFIG)) == J_OK)
+		c->n++;
+	return rc;
 }
 
 int
@@ -111,13 +112,14 @@ bizcal_load(struct bizcal *c, struct db *db)
 			rc = add_period(c, start, from, (const char *)sqlite3_column_text(st, 2),
 			    err, sizeof(err));
 		c->zoned = true;
-		if (rc == J_CONFIG || rc == J_IOERR)
+		if (rc != J_OK)		/* add_period()'s, with err */
 			snprintf(db->err, sizeof(db->err), "database '%s': business "
 			    "time zone: %s", db->path, err);
 	}
 	db_finalize(&st);
-	if (rc == J_OK && c->n == 0 && (rc = bizcal_utc(c)) != J_OK)
-		snprintf(db->err, sizeof(db->err), "out of memory");
+	if (rc == J_OK && c->n == 0 && (rc = add_period(c, BIZ_FOREVER,
+	    BIZ_FOREVER, "UTC", err, sizeof(err))) != J_OK)
+		snprintf(db->err, sizeof(db->err), "%s", err);
 	if (rc != J_OK)
 		bizcal_free(c);
 	return rc;
@@ -281,14 +283,8 @@ bizcal_set(struct db *db, const char *zone, int64_t from, bool dry_run,
 	int rc;
 
 	*first_redo = BIZ_FOREVER;
-	switch (tz_load(&tz, zone, err, size)) {
-	case 0:
-		break;
-	case TZ_IOERR:
-		return J_IOERR;
-	default:
-		return J_USAGE;
-	}
+	if ((rc = tz_status(tz_load(&tz, zone, err, size), J_USAGE)) != J_OK)
+		return rc;
 	rc = bizcal_load(&c, db);
 	if (rc != J_OK) {
 		snprintf(err, size, "%s", db->err);

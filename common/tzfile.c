@@ -348,7 +348,7 @@ tz_load(struct tz *z, const char *name, char *err, size_t size)
 	unsigned char *buf = NULL;
 	char path[4096];
 	struct stat st;
-	ssize_t got = 0;
+	ssize_t got;
 	int fd, rc;
 
 	memset(z, 0, sizeof(*z));
@@ -356,7 +356,7 @@ tz_load(struct tz *z, const char *name, char *err, size_t size)
 		dir = "/usr/share/zoneinfo";
 	if (!safe_name(name)) {
 		snprintf(err, size, "'%s' is not a time zone name (like Europe/Dublin)", name);
-		return -1;
+		return TZ_UNKNOWN;
 	}
 	snprintf(z->name, sizeof(z->name), "%s", name);
 	if (strcmp(name, "UTC") == 0) {
@@ -379,22 +379,25 @@ tz_load(struct tz *z, const char *name, char *err, size_t size)
 		    "installed?)", name, path, strerror(errno));
 		return TZ_UNKNOWN;
 	}
-	/* An error reading the file is I/O (malloc's too: ENOMEM); a file
-	 * that reads but is no zone is an unknown zone. */
-	if (fstat(fd, &st) != 0 || (S_ISREG(st.st_mode) && st.st_size <= TZIF_MAX &&
-	    ((buf = malloc((size_t)st.st_size + 1)) == NULL ||
-	    (got = read(fd, buf, (size_t)st.st_size)) < 0))) {
+	/* Not a regular file of a zone's size, or not TZif: an unknown zone.
+	 * A file that cannot be read (or no memory to read it in): I/O. */
+	if (fstat(fd, &st) != 0)
+		rc = TZ_IOERR;
+	else if (!S_ISREG(st.st_mode) || st.st_size > TZIF_MAX)
+		rc = TZ_UNKNOWN;
+	else if ((buf = malloc((size_t)st.st_size + 1)) == NULL ||
+	    (got = read(fd, buf, (size_t)st.st_size)) < 0)
+		rc = TZ_IOERR;
+	else if (got != st.st_size || parse(z, buf, (size_t)got) != 0)
+		rc = TZ_UNKNOWN;
+	else
+		rc = 0;
+	if (rc == TZ_IOERR)
 		snprintf(err, size, "cannot read time zone file %s: %s", path,
 		    strerror(errno));
-		rc = TZ_IOERR;
-	} else if (!S_ISREG(st.st_mode) || st.st_size > TZIF_MAX ||
-	    got != st.st_size || parse(z, buf, (size_t)got) != 0) {
+	else if (rc == TZ_UNKNOWN)
 		snprintf(err, size, "'%s' is not a time zone (%s is not a TZif file)",
 		    name, path);
-		rc = TZ_UNKNOWN;
-	} else {
-		rc = 0;
-	}
 	close(fd);
 	free(buf);
 	if (rc != 0)

@@ -47,7 +47,7 @@ struct tz {
  * and no I/O error can reach it.  Returns 0; TZ_UNKNOWN with err set (one
  * line) if the name is not a zone of the database (or not a safe path: no
  * "..", no leading "/") or its file is not a valid TZif file; TZ_IOERR if
- * the file is there but cannot be read (EIO, EACCES).
+ * the file is there but cannot be read (EIO, EACCES) or memory runs out.
  */
 #define TZ_UNKNOWN	(-1)
 #define TZ_IOERR	(-2)
