@@ -45,20 +45,22 @@ SQL_FILES := $(sort $(wildcard sql/[0-9]*.sql))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: FORCE all programs test test-run unit integration check valgrind valgrind-run stress \
-        demo demo-run bench bench-run bench-growth install uninstall clean fuzz \
-        fuzz-run fuzz-smoke lint lint-run
+# Each of these first checks what it needs (tests/needs.sh: one line naming
+# what is missing and the apt-get line for it, exit 2), then does its work
+# as TARGET-run in a sub-make, so that the check comes first even under
+# make -j.  The check of each is its own name's, or NEEDS_<target>'s.
+CHECKED   := all test demo bench bench-growth valgrind stress fuzz lint
+NEEDS_all := build
+NEEDS_stress := test
+NEEDS_bench-growth := bench
+.PHONY: FORCE programs unit integration check install uninstall clean fuzz-smoke \
+        $(CHECKED) $(CHECKED:%=%-run)
 
-# Each target first checks what it needs (tests/needs.sh: one line naming
-# what is missing and the apt-get line for it, exit 2), then builds.  The
-# check runs in the recipe and the build in a sub-make, so it comes first
-# even under make -j.
-NEEDS     := @sh tests/needs.sh
-SUBMAKE   := @$(MAKE) --no-print-directory
+$(CHECKED):
+	@sh tests/needs.sh $(or $(NEEDS_$@),$@) $@
+	@$(MAKE) --no-print-directory $@-run
 
-all:
-	$(NEEDS) build
-	$(SUBMAKE) programs
+all-run: programs
 
 programs: $(PROGRAMS:%=$(BIN)/%)
 
@@ -101,23 +103,15 @@ integration: programs
 	@JOBS_BIN=$(abspath $(BIN)) prove -f tests/t/
 
 # One total at the end: unit suites (cmocka) then integration (TAP via prove).
-test:
-	$(NEEDS) test
-	$(SUBMAKE) test-run
-
 test-run: programs $(UNIT_BIN)
 	@sh tests/run-all.sh "$(abspath $(BIN))" $(UNIT_BIN)
 
 check:
-	$(NEEDS) check
+	@sh tests/needs.sh check
 	$(MAKE) BUILD=build/san BIN=build/san/bin SAN=1 OPT=-O1 test-run
 
 # Every program under valgrind memcheck on its main and error paths (about a
 # minute; the whole suite under valgrind would take an hour).
-valgrind:
-	$(NEEDS) valgrind
-	$(SUBMAKE) valgrind-run
-
 valgrind-run: programs
 	@rm -rf $(BUILD)/valgrind
 	@sh tests/valgrind/wrap.sh $(abspath $(BIN)) $(abspath $(BUILD))/valgrind
@@ -125,28 +119,20 @@ valgrind-run: programs
 
 # The kill -9 loops of make test, ten times longer, and the whole syscall
 # fault matrix: every pwrite64, a ten-day fixture (about 20 minutes).
-stress: programs
+stress-run: programs
 	CRASH_TRIALS=200 CRASH_LOG_TRIALS=50 EXPIRE_TRIALS=150 \
 	    FAULT_EVENTS=600 FAULT_DAYS=10 FAULT_PWRITE_STEP=1 FAULT_MAX_K=5000 FAULT_TRIALS=10 \
 	    JOBS_BIN=$(abspath $(BIN)) prove -v tests/t/crash.t tests/t/expire.t tests/t/faults.t
-
-demo:
-	$(NEEDS) demo
-	$(SUBMAKE) demo-run
 
 demo-run: programs
 	@sh tests/demo.sh "$(abspath $(BIN))"
 
 # SPEC 7 ratios against the naive sqlite3-shell way; BENCH_SCALE=0.1 is quick.
-bench:
-	$(NEEDS) bench
-	$(SUBMAKE) bench-run
-
 bench-run: programs
 	@bash bench/run.sh "$(abspath $(BIN))"
 
 # Rollup of a day and prune per million rows at 1M, 3M and 10M events.
-bench-growth: programs
+bench-growth-run: programs
 	@bash bench/growth.sh "$(abspath $(BIN))"
 
 install: all
@@ -181,10 +167,6 @@ $(FUZZ_DIR)/fuzz_%: $(wildcard common/*.h)
 	@echo "  FUZZCC  $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
-fuzz:
-	$(NEEDS) fuzz
-	$(SUBMAKE) fuzz-run
-
 fuzz-run: $(FUZZERS:%=$(FUZZ_DIR)/%)
 	@mkdir -p tests/fuzz/crashes
 	@for f in $(FUZZERS); do \
@@ -209,10 +191,6 @@ CLANG_TIDY ?= clang-tidy
 LINT_SRC   := $(wildcard common/*.c jobs/*.c)
 
 # Both tools always run, so one pass shows every finding.
-lint:
-	$(NEEDS) lint
-	$(SUBMAKE) lint-run
-
 lint-run: $(BUILD)/sql_embed.c
 	@rc=0; \
 	echo "  CPPCHECK common jobs"; \

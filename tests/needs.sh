@@ -3,8 +3,10 @@
 # names every missing piece and the apt-get line that brings them (Debian or
 # Ubuntu package names), then exit 2.  Nothing is skipped silently and no
 # compiler error wall stands for a missing package.
-# Usage: needs.sh TARGET   (build demo test check valgrind lint fuzz bench)
-target=$1
+# Usage: needs.sh NEEDS [TARGET]: NEEDS one of build demo test check
+# valgrind lint fuzz bench; TARGET the make target named in the message
+# (default NEEDS; "all" and "build" are plain "make").
+target=$1 label=${2:-$1}
 missing="" packages=""
 
 # miss WHAT PACKAGE: one more missing piece
@@ -56,6 +58,6 @@ bench)	build; cmd sqlite3 sqlite3; cmd gzip gzip; cmd python3 python3
 esac
 
 [ -z "$missing" ] && exit 0
-[ "$target" = build ] && label=make || label="make $target"
+case $label in all|build) label=make ;; *) label="make $label" ;; esac
 echo "$label: missing $missing; install with: apt-get install $packages" >&2
 exit 2

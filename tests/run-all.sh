@@ -1,7 +1,8 @@
 #!/bin/bash
 # make test: the cmocka unit suites, then the integration tests under prove,
 # then one total line, which counts the skipped tests apart and says why
-# each was skipped (prove --directives prints them).  Usage: run-all.sh BINDIR UNIT-TEST-BINARY...
+# each was skipped (prove --directives prints them).
+# Usage: run-all.sh BINDIR UNIT-TEST-BINARY...
 bindir=$1; shift
 unit_pass=0 unit_fail=0
 for t in "$@"; do

@@ -65,6 +65,12 @@ PATH=$p CC=cc sh "$NEEDS" build 2>err
 is "$(cat err)" "make: missing cc; install with: apt-get install gcc" \
     "build without a compiler: gcc"
 
+# A target that checks another's needs is named as typed.
+p=$(fakepath jq)
+PATH=$p sh "$NEEDS" test stress 2>err
+is "$(cat err)" "make stress: missing jq; install with: apt-get install jq" \
+    "make stress (the test's needs): the message names make stress"
+
 sh "$NEEDS" nonsense 2>err
 is "$?" 70 "an unknown target: 70"
 
