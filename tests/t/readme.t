@@ -69,10 +69,16 @@ options_in() {
 # names_in: the words in backquotes on standard input, one a line, sorted.
 names_in() { grep -oE '`[A-Za-z_][A-Za-z0-9_]*`' | tr -d '`' | sort -u; }
 
-# lines_not_in A B: the lines of A that are not in B (both sorted), on one line.
+# lines_not_in A B: the lines of A that are not in B, sorted, on one line.
 lines_not_in() {
-	comm -23 <(printf '%s\n' "$1" | sed '/^$/d') <(printf '%s\n' "$2" | sed '/^$/d') |
-	    paste -sd' '
+	comm -23 <(printf '%s\n' "$1" | sed '/^$/d' | sort -u) \
+	    <(printf '%s\n' "$2" | sed '/^$/d' | sort -u) | paste -sd' '
+}
+
+# same_set A B A-IN-B B-IN-A: two tests, A's lines all in B, B's all in A.
+same_set() {
+	is "$(lines_not_in "$1" "$2")" "" "$3"
+	is "$(lines_not_in "$2" "$1")" "" "$4"
 }
 
 ############################################################################
@@ -80,9 +86,8 @@ lines_not_in() {
 # section) names exactly the built programs.
 listed=$(section "$README" "" | rows | cell 1 | names_in)
 like "$listed" '^migrate$' "the README's table of programs is read (migrate among them)"
-is "$(lines_not_in "$listed" "$PROGRAMS")" "" \
-    "every program of the README's table is built in \$JOBS_BIN"
-is "$(lines_not_in "$PROGRAMS" "$listed")" "" \
+same_set "$listed" "$PROGRAMS" \
+    "every program of the README's table is built in \$JOBS_BIN" \
     "every program in \$JOBS_BIN is in the README's table of programs"
 
 ############################################################################
@@ -101,9 +106,8 @@ done
 like "$shared" '^--db$' "the options of every --help are read (--db among them)"
 readme_shared=$(section "$README" "Options every program shares" | rows | cell 1 | options_in)
 like "$readme_shared" '^--db$' "the README's shared options are read (--db among them)"
-is "$(lines_not_in "$readme_shared" "$shared")" "" \
-    "README, Options every program shares: no option that some program's --help lacks"
-is "$(lines_not_in "$shared" "$readme_shared")" "" \
+same_set "$readme_shared" "$shared" \
+    "README, Options every program shares: no option that some program's --help lacks" \
     "README, Options every program shares: every option in the --help of every program"
 
 # The other options the README lists: each is taken by exactly the programs
@@ -141,14 +145,10 @@ readme_codes=$(printf '%s\n' "$readme_exits" | cut -d' ' -f1)
 like "$readme_codes" '^65$' "the README's exit codes are read (65 among them)"
 is "$(printf '%s\n' "$readme_codes" | paste -sd' ')" "$(printf '%s\n' "$status_codes" | paste -sd' ')" \
     "README, Exit codes: exactly the codes of common/status.h, in order"
-is "$(lines_not_in "$(printf '%s\n' "$readme_codes" | sort)" "$(printf '%s\n' "$status_codes" | sort)")" "" \
-    "README, Exit codes: no code that common/status.h lacks"
-is "$(lines_not_in "$(printf '%s\n' "$status_codes" | sort)" "$(printf '%s\n' "$readme_codes" | sort)")" "" \
-    "README, Exit codes: every code of common/status.h"
 for p in $PROGRAMS; do
 	h=$(help_exits "$p")
 	[ -n "$h" ] || continue		# this --help lists no exit codes
-	is "$(lines_not_in "$(printf '%s\n' "$h" | sort)" "$(printf '%s\n' "$readme_exits" | sort)")" "" \
+	is "$(lines_not_in "$h" "$readme_exits")" "" \
 	    "$p --help: every exit code it lists is in the README, with the same meaning"
 done
 
@@ -169,9 +169,8 @@ needed=$(printf '%s\n' "$needed" | sed '/^$/d' | sort -u)
 like "$needed" '^libcmocka-dev$' "tests/needs.sh's packages are read (libcmocka-dev among them)"
 apt=$(sed -n '/apt-get install/,/[^\\]$/p' "$README" | tr -d '\\' |
     sed 's/.*apt-get install//' | tr -s ' \n' '\n' | sed '/^$/d' | sort -u)
-is "$(lines_not_in "$needed" "$apt")" "" \
-    "README's apt-get line installs every package tests/needs.sh asks for"
-is "$(lines_not_in "$apt" "$needed")" "" \
+same_set "$needed" "$apt" \
+    "README's apt-get line installs every package tests/needs.sh asks for" \
     "README's apt-get line installs nothing tests/needs.sh does not ask for"
 
 ############################################################################
