@@ -43,8 +43,6 @@ LIB=$(cd "$OLDPWD" && cd "$(dirname "$0")/../lib" && pwd)
 [ -f "$LIB/archive.py" ] || { echo "Bail out! $LIB/archive.py not found"; exit 1; }
 PY=$(python3 -c 'import sys; print(sys.executable)')
 
-skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP $1"; }
-
 # One process checks a database and its archive tree (archive.py's helpers
 # do the reading): every problem on one line, nothing when all is well.
 cat >"$T/faultcheck.py" <<'EOF'

@@ -80,7 +80,7 @@ if unshare -m true 2>/dev/null; then
 	like "$?|$(cat "$T/.err")" "^75\|.*already running" "through a bind mount: the same lock, 75"
 	release_lock
 else
-	ok 0 "# SKIP no mount namespace here (needs root)"
+	skip "no mount namespace here (needs root)"
 fi
 
 # --- 2. a hard-linked database is refused by every program ---------------------------

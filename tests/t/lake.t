@@ -31,8 +31,6 @@ NOW='2025-10-07T12:00:00Z'	# events: cutoff 2025-07-09; logs: 2025-09-07
 DUCK_SKIP='DuckDB not installed (npm install @duckdb/node-api; set DUCKDB_NODE_MODULES)'
 TABLES="analytics_events analytics system_logs"
 
-skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # skip $1"; }
-
 # --- the page's blocks ---------------------------------------------------------------
 # block NAME: the text of the fenced block under "<!-- lake.t: ENGINE NAME -->"
 # (nothing, and status 1, if there is none).

@@ -243,7 +243,7 @@ if command -v promtool >/dev/null 2>&1; then
 	promtool check rules rules.yml >out 2>&1
 	like "$?|$(tr "\n" " " <out)" "^0\|.*SUCCESS: 4 rules found" "promtool check rules: the example is valid (4 rules)"
 else
-	ok 0 "# SKIP promtool not installed (apt-get install prometheus)"
+	skip "promtool not installed (apt-get install prometheus)"
 fi
 names=$(grep -oE 'shop_job_[a-z_]+' rules.yml | sort -u)
 known=$(grep -ohE '"(last_run_timestamp_seconds|last_success_timestamp_seconds|success|exit_code|rows|bytes|duration_seconds)"|job_gauge\([^,]*, "[a-z_]+"' \

@@ -472,7 +472,7 @@ if command -v script >/dev/null 2>&1; then
 		"reconcile_stock: [0-9]+ of ~30000 products, [0-9]+/s, ETA [0-9]+:[0-9][0-9]" \
 		"on a terminal: products done of the total, rate and ETA"
 else
-	ok 0 "# SKIP script not installed"
+	skip "script not installed"
 fi
 run $RS --db tty.db
 is "$RC|$(printf '%s%s' "$OUT" "$ERR" | grep -c $'\r')" "0|0" "not on a terminal (cron): no progress line"

@@ -191,7 +191,7 @@ if command -v strace >/dev/null 2>&1; then
 	is "$(arch check C c.db)" "" "... and the tree matches the manifest"
 	[ "$first" != 1006 ]; ok $? "(the killed run had restored rows: min id $first)"
 else
-	ok 0 "# SKIP strace not installed"
+	skip "strace not installed"
 fi
 
 # --- 6. options, locks, schema drift --------------------------------------------------

@@ -184,7 +184,7 @@ if command -v promtool >/dev/null 2>&1; then
 		is "$(promtool check metrics <"$f" 2>&1)" "" "promtool check metrics: $f is clean"
 	done
 else
-	ok 0 "# SKIP promtool not installed (apt-get install prometheus)"
+	skip "promtool not installed (apt-get install prometheus)"
 fi
 
 # --- progress on a terminal, never otherwise ------------------------------------------
@@ -203,8 +203,8 @@ if command -v script >/dev/null 2>&1; then
 	like "$(tr '\r' '\n' <tty.out | grep -a 'deleted 60000 rows')" "archive_logs: deleted 60000 rows" \
 	    "... then the summary line"
 else
-	ok 0 "# SKIP script not installed"
-	ok 0 "# SKIP script not installed"
+	skip "script not installed"
+	skip "script not installed"
 fi
 run archive_logs --db g2.db --now "$NOW" --no-archive --batch-size 20
 is "$RC|$(printf '%s%s' "$OUT" "$ERR" | grep -c $'\r')" "0|0" "not on a terminal (cron): no progress line"
