@@ -49,8 +49,8 @@ int job_begin(struct job *j, const char *name, const struct job_opts *o);
  * an idle job from one that stopped running.  With --metrics-file the same
  * facts are written in the Prometheus text format (see job_metrics()),
  * with the job's backlog (backlog.h) as shop_job_backlog after a run that
- * could count it (exit 0 or 65; a job that prune_events or archive_logs
- * runs counts with its own --retention-days, set in j->retention_days).
+ * could count it (exit 0 or 65; prune_events and archive_logs count with
+ * their own --retention-days, which they set in j->retention_days).
  */
 int job_end(struct job *j, int rc, bool stopped, const char *summary);
 

@@ -30,7 +30,7 @@ struct args {
 static const struct cli_option options[] = {
 	{ "check", NULL, OPT_CHECK, "exit 1 if a job is overdue, failed or died, or stock drift is unfixed" },
 	{ "json", NULL, OPT_JSON, "print one JSON object instead of the table" },
-	{ "verify-archives", NULL, OPT_VERIFY, "read every archive file the manifest lists and check it" },
+	{ "verify-archives", NULL, OPT_VERIFY, "read and check every archive file the manifest lists (of tables that exist)" },
 	{ "max-age", "HOURS", OPT_MAX_AGE, "a job is overdue with no success for this long (default 26)" },
 	{ "events-retention-days", "N", OPT_EV_DAYS, "prune_events' retention, for its backlog (default 90)" },
 	{ "logs-retention-days", "N", OPT_LOG_DAYS, "archive_logs' retention, for its backlog (default 30)" },
