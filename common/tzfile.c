@@ -379,19 +379,18 @@ tz_load(struct tz *z, const char *name, char *err, size_t size)
 		    "installed?)", name, path, strerror(errno));
 		return TZ_UNKNOWN;
 	}
-	/* Not a regular file of a zone's size, or not TZif: an unknown zone.
-	 * A file that cannot be read (or no memory to read it in): I/O. */
-	if (fstat(fd, &st) != 0)
+	/* A file that cannot be read (or no memory to read it in): I/O.  Not
+	 * a regular file of a zone's size, or not TZif: an unknown zone. */
+	rc = TZ_UNKNOWN;
+	if (fstat(fd, &st) != 0) {
 		rc = TZ_IOERR;
-	else if (!S_ISREG(st.st_mode) || st.st_size > TZIF_MAX)
-		rc = TZ_UNKNOWN;
-	else if ((buf = malloc((size_t)st.st_size + 1)) == NULL ||
-	    (got = read(fd, buf, (size_t)st.st_size)) < 0)
-		rc = TZ_IOERR;
-	else if (got != st.st_size || parse(z, buf, (size_t)got) != 0)
-		rc = TZ_UNKNOWN;
-	else
-		rc = 0;
+	} else if (S_ISREG(st.st_mode) && st.st_size <= TZIF_MAX) {
+		if ((buf = malloc((size_t)st.st_size + 1)) == NULL ||
+		    (got = read(fd, buf, (size_t)st.st_size)) < 0)
+			rc = TZ_IOERR;
+		else if (got == st.st_size && parse(z, buf, (size_t)got) == 0)
+			rc = 0;
+	}
 	if (rc == TZ_IOERR)
 		snprintf(err, size, "cannot read time zone file %s: %s", path,
 		    strerror(errno));
